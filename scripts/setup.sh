@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that sinkscope's build, tests and demo need.
+# Idempotent: prints nothing and touches nothing when everything is already there.
+# Usage: scripts/setup.sh [--fuzz]
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake ninja-build pkg-config
+  libtorch-dev              # tensors, autograd, oneDNN bf16 (Debian 1.13)
+  libopenblas0-openmp       # fp32 BLAS for torch (not the reference BLAS)
+  nlohmann-json3-dev        # JSON (safetensors headers, configs, reports)
+  libcli11-dev              # command line
+  libpng-dev libjpeg-dev    # image decoding/encoding
+  libzip-dev                # .pth (torch.save zip) archives
+  libgtest-dev libgmock-dev # unit tests
+  libbenchmark-dev          # micro benchmarks
+  python3-pil python3-numpy # test oracle for PIL's resampling (tests only)
+)
+if [[ "${1:-}" == "--fuzz" ]]; then
+  pkgs+=(clang libclang-rt-14-dev)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "setup: installing ${missing[*]}" >&2
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,48 @@
+#include "io/json_strict.h"
+
+#include <unordered_set>
+#include <vector>
+
+#include "util/error.h"
+
+namespace ss::io {
+
+nlohmann::json parse_json_strict(const char* data, size_t size, const std::string& path,
+                                 const std::string& what, int max_depth) {
+  using nlohmann::json;
+  // One set of seen keys per open object; arrays get an empty placeholder so the stack depth
+  // always matches the parser's.
+  std::vector<std::unordered_set<std::string>> seen;
+  json::parser_callback_t check = [&](int depth, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        if (depth > max_depth)
+          throw Error(path + ": " + what + " JSON is nested more than " +
+                      std::to_string(max_depth) + " levels deep");
+        seen.emplace_back();
+        break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        seen.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!seen.back().insert(parsed.get<std::string>()).second)
+          throw Error(path + ": " + what + " has a duplicate key " +
+                      parsed.dump(-1, ' ', false, json::error_handler_t::replace) +
+                      " (each name may appear once)");
+        break;
+      case json::parse_event_t::value:
+        break;
+    }
+    return true;
+  };
+  try {
+    return json::parse(data, data + size, check);
+  } catch (const json::exception& e) {
+    // nlohmann's message is one line and says where and what ("syntax error while parsing ...").
+    throw Error(path + ": " + what + " is not valid JSON: " + e.what());
+  }
+}
+
+}  // namespace ss::io

@@ -1,0 +1,18 @@
+// JSON parsing for checkpoint headers and indexes, stricter than nlohmann's defaults: a duplicate
+// key is an error (nlohmann would silently keep the last one, so two tensors could share a name)
+// and the nesting depth is capped (these documents are shallow; a deep one is hostile).
+#pragma once
+
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace ss::io {
+
+// Parses `size` bytes at `data` (not NUL-terminated). `what` names the document in messages
+// ("header", "index"). Throws ss::Error "<path>: ..." on invalid JSON or UTF-8, on a duplicate key
+// in any object and on arrays/objects nested deeper than `max_depth` (the root is depth 0).
+nlohmann::json parse_json_strict(const char* data, size_t size, const std::string& path,
+                                 const std::string& what, int max_depth);
+
+}  // namespace ss::io

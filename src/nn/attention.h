@@ -1,0 +1,18 @@
+// Scaled dot-product attention with the named hook points every engine shares.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <string>
+
+#include "nn/hooks.h"
+
+namespace ss::nn {
+
+// q, k, v: [B, H, T, d]; returns [B, H, T, d]. `prefix` names the hook points (e.g. "blocks.3.attn"):
+// `<prefix>.probs` [B, H, Tq, Tk] is materialised only when a hook wants it (and may be edited);
+// otherwise the fused kernel of libtorch >= 2 is used where available.
+at::Tensor softmax_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const Hooks& hooks,
+                             const std::string& prefix);
+
+}  // namespace ss::nn
