@@ -15,9 +15,14 @@
 namespace ss::image {
 namespace {
 
-// No legitimate input within image.h's pixel limit needs more; refusing larger files up front keeps
-// a stray multi-gigabyte path from being read into memory.
+// Files are read whole; anything larger than 1 GiB (far beyond any real photo, even at image.h's
+// pixel limit with typical compression) is refused before reading, so a stray path to a huge file
+// cannot fill memory.
 constexpr uintmax_t kMaxFileBytes = uintmax_t{1} << 30;
+
+struct FileCloser {
+  void operator()(FILE* f) const { std::fclose(f); }
+};
 
 std::vector<uint8_t> read_file(const std::string& path) {
   namespace fs = std::filesystem;
@@ -34,11 +39,12 @@ std::vector<uint8_t> read_file(const std::string& path) {
     throw Error(path + ": file is " + std::to_string(size) + " bytes, more than the " +
                 std::to_string(kMaxFileBytes) + " an image may have");
 
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  const std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
   if (!f) throw Error(path + ": cannot open: " + std::strerror(errno));
   std::vector<uint8_t> bytes(static_cast<size_t>(size));
   if (!bytes.empty() && std::fread(bytes.data(), 1, bytes.size(), f.get()) != bytes.size())
-    throw Error(path + ": cannot read: " + (std::ferror(f.get()) ? std::strerror(errno) : "file shrank while reading"));
+    throw Error(path + ": cannot read: " +
+                (std::ferror(f.get()) ? std::strerror(errno) : "file shrank while reading"));
   return bytes;
 }
 

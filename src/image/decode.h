@@ -11,6 +11,8 @@
 //   - 4-channel JPEGs are read with Adobe's inverted polarity, as PIL always assumes;
 //   - JPEG uses libjpeg's defaults (islow DCT, fancy upsampling), like PIL;
 //   - EXIF orientation is ignored, as PIL's open() and torchvision ignore it.
+// Damaged files are accepted or refused as PIL does (see png_decode.cpp / jpeg_decode.cpp), except:
+// a PNG cut inside its last IDAT CRC, and a JPEG with more than 1000 progressive scans, are refused.
 // Any failure (missing, empty, truncated, corrupt, unsupported, larger than image.h's limits)
 // throws ss::Error with a one-line message that starts with the path.
 #pragma once

@@ -21,8 +21,7 @@ constexpr int kMaxSide = 1 << 17;
 constexpr int64_t kMaxPixels = int64_t{1} << 28;
 
 inline bool within_limits(int64_t width, int64_t height) {
-  return width > 0 && height > 0 && width <= kMaxSide && height <= kMaxSide &&
-         width * height <= kMaxPixels;
+  return width > 0 && height > 0 && width <= kMaxSide && height <= kMaxSide && width * height <= kMaxPixels;
 }
 
 // Within the limits and holding exactly width*height*3 bytes.

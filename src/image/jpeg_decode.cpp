@@ -8,19 +8,19 @@
 // polarity, assumed for all 4-channel files), and converts with Convert.c's cmyk2rgb.
 //
 // Truncation follows PIL too: PIL feeds libjpeg through a suspending source, so running out of data
-// before the last scanline fails ("image file is truncated"), while running out afterwards (say a
-// missing EOI marker) is accepted. libjpeg's memory source reports the same event as the warning
-// JWRN_JPEG_EOF, which is fatal here only before all rows are read. Other libjpeg warnings
-// (corrupt-data recoveries) are ignored, as PIL ignores them.
-#include <cstdio>  // jpeglib.h needs FILE and size_t first
-
-#include <jerror.h>
-#include <jpeglib.h>
-
+// before the last scanline fails ("image file is truncated"), while running out afterwards, in
+// jpeg_finish_decompress, is accepted. libjpeg's memory source reports the same event as the
+// warning JWRN_JPEG_EOF, which is fatal here only before all rows are read. (A JPEG without its EOI
+// marker fails in both: the Huffman decoder's read-ahead runs out before the last row.) Other
+// libjpeg warnings (corrupt-data recoveries) are ignored, as PIL ignores them.
 #include <csetjmp>
+#include <cstdio>  // before jpeglib.h, which needs FILE and size_t
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include <jerror.h>
+#include <jpeglib.h>
 
 #include "image/codecs.h"
 #include "util/error.h"
@@ -75,7 +75,8 @@ void on_message(j_common_ptr c, int level) {
 void on_progress(j_common_ptr c) {
   JpegReader& r = reader(c);
   if (r.cinfo.input_scan_number > kMaxScans) {
-    std::snprintf(r.message, sizeof r.message, "JPEG has more than %d scans (corrupt or hostile file)", kMaxScans);
+    std::snprintf(r.message, sizeof r.message, "JPEG has more than %d scans (corrupt or hostile file)",
+                  kMaxScans);
     fail(r);
   }
 }
@@ -91,14 +92,14 @@ void row_to_rgb(const uint8_t* in, int components, int width, uint8_t* out) {
     case 1:
       for (int x = 0; x < width; ++x) out[3 * x] = out[3 * x + 1] = out[3 * x + 2] = in[x];
       return;
-    case 3:
-      std::memcpy(out, in, static_cast<size_t>(width) * 3);
-      return;
-    default:  // 4: "CMYK;I" (inverted) then cmyk2rgb; nk - muldiv255(c, nk) >= 0, so PIL's CLIP8 never acts
+    case 3: std::memcpy(out, in, static_cast<size_t>(width) * 3); return;
+    default:  // 4: PIL's "CMYK;I" unpacker inverts every sample, then Convert.c's cmyk2rgb
       for (int x = 0; x < width; ++x, in += 4) {
-        const int nk = 255 - (255 - in[3]);  // 255 - K, with K the inverted fourth sample
+        const int k = 255 - in[3];
+        const int nk = 255 - k;
         for (int ch = 0; ch < 3; ++ch) {
           const int c = 255 - in[ch];
+          // muldiv255(c, nk) <= nk, so cmyk2rgb's CLIP8 never acts.
           out[3 * x + ch] = static_cast<uint8_t>(nk - muldiv255(c, nk));
         }
       }
@@ -122,7 +123,8 @@ bool run(JpegReader& r, const uint8_t* data, size_t n, const std::string& name) 
     case 3: r.cinfo.out_color_space = JCS_RGB; break;
     case 4: r.cinfo.out_color_space = JCS_CMYK; break;
     default:
-      std::snprintf(r.message, sizeof r.message, "unsupported JPEG with %d colour components (PIL reads 1, 3 or 4)",
+      std::snprintf(r.message, sizeof r.message,
+                    "unsupported JPEG with %d colour components (PIL reads 1, 3 or 4)",
                     r.cinfo.num_components);
       return false;
   }

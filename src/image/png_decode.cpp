@@ -8,8 +8,8 @@
 //   RGB, RGBA     -> 8 bits as is; 16 bits (RGB;16B, RGBA;16B) keep the high byte, alpha dropped
 //   palette       -> "P": lookup in a 256-entry palette that starts as the gray ramp (i, i, i)
 //                    (ImagingPaletteNew) and is overwritten by the PLTE entries; tRNS ignored
-// libpng's strip_16 (high byte), strip_alpha and packing (one sample per byte, unscaled) do the
-// lossless part; the scaling, clipping and palette lookup happen in expand_to_rgb().
+// libpng's strip_16 (keeps the high byte, like the ;16B unpackers), strip_alpha and packing (one
+// sample per byte, unscaled) shape the rows; scaling, clipping and palette lookup are in expand_to_rgb().
 // Gamma, colour profiles and other ancillary chunks are ignored, as PIL's open/convert ignore them.
 // Damaged files follow PIL too: a bad CRC in any chunk before the image data is fatal, IDAT CRCs are
 // not checked, and reading stops at the end of the image data, so missing trailing chunks (IEND)
@@ -70,8 +70,7 @@ void expand_to_rgb(PngReader& r) {
   uint8_t* px = r.out.rgb.data();
   const size_t n = static_cast<size_t>(r.out.width) * r.out.height;
   switch (r.raw) {
-    case Raw::Rgb:
-      return;
+    case Raw::Rgb: return;
     case Raw::Gray: {
       const int scale = 255 / ((1 << r.bit_depth) - 1);  // PIL's "1", L;2, L;4 unpackers
       for (size_t i = n; i-- > 0;) {
@@ -111,7 +110,8 @@ bool run(PngReader& r, const std::string& name) {
 
   if (color == PNG_COLOR_TYPE_PALETTE) {
     r.raw = Raw::Palette;
-    for (int i = 0; i < 256; ++i) r.palette[i][0] = r.palette[i][1] = r.palette[i][2] = static_cast<uint8_t>(i);
+    for (int i = 0; i < 256; ++i)
+      r.palette[i][0] = r.palette[i][1] = r.palette[i][2] = static_cast<uint8_t>(i);
     png_colorp plte = nullptr;
     int count = 0;
     png_get_PLTE(r.png, r.info, &plte, &count);  // libpng has already required PLTE here
@@ -139,7 +139,8 @@ bool run(PngReader& r, const std::string& name) {
   r.out.width = static_cast<int>(width);
   r.out.height = static_cast<int>(height);
   r.out.rgb.resize(static_cast<size_t>(width) * height * 3);
-  if (row_bytes * height > r.out.rgb.size()) png_error(r.png, "unexpected row layout");
+  if (row_bytes * height > r.out.rgb.size())
+    png_error(r.png, "unexpected row layout");  // guards the in-place layout
   r.rows.resize(height);
   for (int64_t y = 0; y < height; ++y) r.rows[y] = r.out.rgb.data() + y * row_bytes;
   png_read_image(r.png, r.rows.data());

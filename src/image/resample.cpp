@@ -189,16 +189,13 @@ Image resize(const Image& in, int out_w, int out_h, Filter filter) {
                 " with " + std::to_string(in.rgb.size()) + " bytes; expected a non-empty RGB image");
   if (!within_limits(out_w, out_h))
     throw Error("resize: target size " + std::to_string(out_w) + "x" + std::to_string(out_h) +
-                " must be 1.." + std::to_string(kMaxSide) + " per side and at most " + std::to_string(kMaxPixels) +
-                " pixels");
+                " must be 1.." + std::to_string(kMaxSide) + " per side and at most " +
+                std::to_string(kMaxPixels) + " pixels");
   if (out_w == in.width && out_h == in.height) return in;
   switch (filter) {
-    case Filter::Nearest:
-      return nearest(in, out_w, out_h);
-    case Filter::Bilinear:
-      return convolve(in, out_w, out_h, Kernel{bilinear_weight, 1.0});
-    case Filter::Bicubic:
-      return convolve(in, out_w, out_h, Kernel{bicubic_weight, 2.0});
+    case Filter::Nearest: return nearest(in, out_w, out_h);
+    case Filter::Bilinear: return convolve(in, out_w, out_h, Kernel{bilinear_weight, 1.0});
+    case Filter::Bicubic: return convolve(in, out_w, out_h, Kernel{bicubic_weight, 2.0});
   }
   throw Error("resize: unknown filter " + std::to_string(static_cast<int>(filter)));
 }

@@ -40,12 +40,13 @@ void validate(const Image& img, const Preprocess& p) {
   if ((p.resize_h > 0) != (p.resize_w > 0))
     throw UsageError("preprocess: give both resize_h and resize_w, or neither");
   if (p.resize_h > 0 && (p.resize_shorter > 0 || p.crop_h > 0))
-    throw UsageError("preprocess: an exact resize (resize_h x resize_w) excludes resize_shorter and the center crop");
+    throw UsageError(
+        "preprocess: an exact resize (resize_h x resize_w) excludes resize_shorter and the center crop");
   for (float s : p.std)
     if (s == 0.f) throw UsageError("preprocess: normalisation std must not be zero");
   if (!is_valid(img))
-    throw Error("preprocess: image is " + std::to_string(img.width) + "x" + std::to_string(img.height) + " with " +
-                std::to_string(img.rgb.size()) + " bytes; expected a non-empty RGB image");
+    throw Error("preprocess: image is " + std::to_string(img.width) + "x" + std::to_string(img.height) +
+                " with " + std::to_string(img.rgb.size()) + " bytes; expected a non-empty RGB image");
 }
 
 }  // namespace
@@ -65,8 +66,9 @@ std::vector<float> preprocess(const Image& img, const Preprocess& p, int* out_h,
   const Image* src = &img;
   if (target_w != img.width || target_h != img.height) {
     if (!within_limits(target_w, target_h))
-      throw Error("preprocess: resizing " + std::to_string(img.width) + "x" + std::to_string(img.height) + " gives " +
-                  std::to_string(target_w) + "x" + std::to_string(target_h) + ", beyond the image size limits");
+      throw Error("preprocess: resizing " + std::to_string(img.width) + "x" + std::to_string(img.height) +
+                  " gives " + std::to_string(target_w) + "x" + std::to_string(target_h) +
+                  ", beyond the image size limits");
     resized = resize(img, static_cast<int>(target_w), static_cast<int>(target_h), p.filter);
     src = &resized;
   }
@@ -75,7 +77,8 @@ std::vector<float> preprocess(const Image& img, const Preprocess& p, int* out_h,
   const int h = p.crop_h > 0 ? p.crop_h : src->height;
   const int w = p.crop_w > 0 ? p.crop_w : src->width;
   if (!within_limits(w, h))
-    throw Error("preprocess: crop " + std::to_string(w) + "x" + std::to_string(h) + " is beyond the image size limits");
+    throw Error("preprocess: crop " + std::to_string(w) + "x" + std::to_string(h) +
+                " is beyond the image size limits");
   const int top = p.crop_h > 0 ? crop_offset(src->height, h) : 0;
   const int left = p.crop_w > 0 ? crop_offset(src->width, w) : 0;
 

@@ -4,9 +4,9 @@
 // Semantics checked against torchvision 0.14.1 (transforms/functional.py, functional_pil.py):
 //  - Resize(int s): the shorter side becomes s, the longer int(s * long / short) (Python true
 //    division in double, then truncation: _compute_resized_output_size). When that equals the input
-//    size the image passes through unchanged. The resize itself is PIL's Image.resize, which always
-//    antialiases; torchvision's `antialias` argument does not apply to PIL images. `max_size` is
-//    not supported here: both reference transforms leave it None.
+//    size the pixels are unchanged (PIL's resize returns a copy). The resize is PIL's
+//    Image.resize, which always antialiases; torchvision's `antialias` argument does not apply to
+//    PIL images. `max_size` is not supported here: both reference transforms leave it None.
 //  - Resize((h, w)): exactly h x w (resize_h/resize_w below).
 //  - CenterCrop((ch, cw)): top = int(round((h - ch) / 2.0)) with Python's round-half-to-even, same
 //    for left. A side shorter than the crop is first zero-padded (black pixels, before
@@ -29,8 +29,8 @@
 namespace ss::image {
 
 struct Preprocess {
-  int resize_shorter = 0;      // torchvision Resize(int); 0 = no resize
-  int crop_h = 0, crop_w = 0;  // CenterCrop((crop_h, crop_w)); both 0 = no crop
+  int resize_shorter = 0;          // torchvision Resize(int); 0 = no resize
+  int crop_h = 0, crop_w = 0;      // CenterCrop((crop_h, crop_w)); both 0 = no crop
   int resize_h = 0, resize_w = 0;  // Resize((resize_h, resize_w)), no crop; excludes the two above
   Filter filter = Filter::Bicubic;
   std::array<float, 3> mean{0.f, 0.f, 0.f}, std{1.f, 1.f, 1.f};  // Normalize, per RGB channel

@@ -16,8 +16,7 @@ namespace ss::test {
 namespace fs = std::filesystem;
 
 bool pil_available() {
-  static const bool ok =
-      std::system("/usr/bin/python3 -c 'import PIL, numpy' >/dev/null 2>&1") == 0;
+  static const bool ok = std::system("/usr/bin/python3 -c 'import PIL, numpy' >/dev/null 2>&1") == 0;
   return ok;
 }
 
@@ -60,7 +59,8 @@ Npy load_npy(const fs::path& path) {
   if (raw.size() < 10 || std::string(raw.begin(), raw.begin() + 6) != "\x93NUMPY")
     throw std::runtime_error(path.string() + ": not a .npy file");
   const int major = raw[6];
-  const size_t header_len = major == 1 ? (raw[8] | raw[9] << 8) : (raw[8] | raw[9] << 8 | raw[10] << 16 | raw[11] << 24);
+  const size_t header_len =
+      major == 1 ? (raw[8] | raw[9] << 8) : (raw[8] | raw[9] << 8 | raw[10] << 16 | raw[11] << 24);
   const size_t header_at = major == 1 ? 10 : 12;
   const std::string header(raw.begin() + header_at, raw.begin() + header_at + header_len);
 
@@ -76,7 +76,8 @@ Npy load_npy(const fs::path& path) {
   const size_t item = a.dtype == "|u1" ? 1 : a.dtype == "<f4" ? 4 : 0;
   if (item == 0) throw std::runtime_error(path.string() + ": unsupported dtype " + a.dtype);
   a.bytes.assign(raw.begin() + header_at + header_len, raw.end());
-  if (a.bytes.size() != a.numel() * item) throw std::runtime_error(path.string() + ": size does not match shape");
+  if (a.bytes.size() != a.numel() * item)
+    throw std::runtime_error(path.string() + ": size does not match shape");
   return a;
 }
 
@@ -95,9 +96,9 @@ std::vector<float> npy_floats(const Npy& a) {
 
 ::testing::AssertionResult same_pixels(const ss::image::Image& got, const ss::image::Image& want) {
   if (got.width != want.width || got.height != want.height || got.rgb.size() != want.rgb.size())
-    return ::testing::AssertionFailure() << "size " << got.width << "x" << got.height << " (" << got.rgb.size()
-                                         << " bytes), expected " << want.width << "x" << want.height << " ("
-                                         << want.rgb.size() << " bytes)";
+    return ::testing::AssertionFailure()
+           << "size " << got.width << "x" << got.height << " (" << got.rgb.size() << " bytes), expected "
+           << want.width << "x" << want.height << " (" << want.rgb.size() << " bytes)";
   size_t differing = 0, first = 0;
   int max_diff = 0;
   for (size_t i = 0; i < got.rgb.size(); ++i) {
@@ -107,10 +108,10 @@ std::vector<float> npy_floats(const Npy& a) {
   }
   if (!differing) return ::testing::AssertionSuccess();
   const size_t px = first / 3;
-  return ::testing::AssertionFailure() << differing << " of " << got.rgb.size() << " bytes differ, max |diff| "
-                                       << max_diff << "; first at x=" << px % got.width << " y=" << px / got.width
-                                       << " channel " << first % 3 << ": " << int(got.rgb[first]) << " vs "
-                                       << int(want.rgb[first]);
+  return ::testing::AssertionFailure()
+         << differing << " of " << got.rgb.size() << " bytes differ, max |diff| " << max_diff
+         << "; first at x=" << px % got.width << " y=" << px / got.width << " channel " << first % 3 << ": "
+         << int(got.rgb[first]) << " vs " << int(want.rgb[first]);
 }
 
 double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {

@@ -34,7 +34,7 @@ struct Npy {
   size_t numel() const;
 };
 Npy load_npy(const std::filesystem::path& path);
-ss::image::Image npy_image(const Npy& a);  // [H, W, 3] uint8 -> Image
+ss::image::Image npy_image(const Npy& a);     // [H, W, 3] uint8 -> Image
 std::vector<float> npy_floats(const Npy& a);  // any shape, <f4
 
 // Passes when both images have the same size and bytes; otherwise says how many bytes differ,
@@ -50,9 +50,9 @@ void write_bytes(const std::filesystem::path& path, const std::vector<uint8_t>& 
 
 }  // namespace ss::test
 
-#define SS_REQUIRE_PIL()                                                                          \
-  do {                                                                                            \
-    if (!::ss::test::pil_available())                                                             \
-      GTEST_SKIP() << "oracle missing: /usr/bin/python3 cannot import PIL and numpy "             \
-                      "(install python3-pil python3-numpy)";                                      \
+#define SS_REQUIRE_PIL()                                                              \
+  do {                                                                                \
+    if (!::ss::test::pil_available())                                                 \
+      GTEST_SKIP() << "oracle missing: /usr/bin/python3 cannot import PIL and numpy " \
+                      "(install python3-pil python3-numpy)";                          \
   } while (0)

@@ -13,13 +13,15 @@ std::vector<uint8_t> smooth_noise(int width, int height, int comps, unsigned see
     for (int x = 0; x < width; ++x)
       for (int c = 0; c < comps; ++c) {
         seed = seed * 1103515245u + 12345u;
-        const int v = (x * 255 / width + y * 97 / height + c * 61) % 256 + static_cast<int>((seed >> 16) % 41) - 20;
+        const int v =
+            (x * 255 / width + y * 97 / height + c * 61) % 256 + static_cast<int>((seed >> 16) % 41) - 20;
         px[(static_cast<size_t>(y) * width + x) * comps + c] = static_cast<uint8_t>(std::clamp(v, 0, 255));
       }
   return px;
 }
 
-std::vector<uint8_t> encode_jpeg(int width, int height, const std::vector<uint8_t>& pixels, const JpegOptions& o) {
+std::vector<uint8_t> encode_jpeg(int width, int height, const std::vector<uint8_t>& pixels,
+                                 const JpegOptions& o) {
   if (pixels.size() != static_cast<size_t>(width) * height * o.comps)
     throw std::invalid_argument("encode_jpeg: pixel buffer does not match the size");
   jpeg_compress_struct c;

@@ -2,12 +2,11 @@
 // with libjpeg directly, for storage options Pillow cannot write (YCCK, Adobe RGB, custom scans).
 #pragma once
 
-#include <cstdio>  // jpeglib.h needs FILE and size_t first
+#include <cstdint>
+#include <cstdio>  // before jpeglib.h, which needs FILE and size_t
+#include <vector>
 
 #include <jpeglib.h>
-
-#include <cstdint>
-#include <vector>
 
 namespace ss::test {
 
@@ -24,6 +23,7 @@ struct JpegOptions {
 };
 
 // Encodes width x height pixels (quality 85) and returns the file bytes.
-std::vector<uint8_t> encode_jpeg(int width, int height, const std::vector<uint8_t>& pixels, const JpegOptions& o);
+std::vector<uint8_t> encode_jpeg(int width, int height, const std::vector<uint8_t>& pixels,
+                                 const JpegOptions& o);
 
 }  // namespace ss::test

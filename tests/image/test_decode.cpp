@@ -37,7 +37,8 @@ size_t check_manifest(const fs::path& dir) {
       ADD_FAILURE() << e.what();
       continue;
     }
-    EXPECT_TRUE(ss::test::same_pixels(got, ss::test::npy_image(ss::test::load_npy(dir / entry["expect"].get<std::string>()))));
+    EXPECT_TRUE(ss::test::same_pixels(
+        got, ss::test::npy_image(ss::test::load_npy(dir / entry["expect"].get<std::string>()))));
   }
   return manifest.size();
 }
@@ -195,7 +196,8 @@ TEST(DecodeJpeg, ColourSpacesSubsamplingAndQualitiesMatchPil) {
     o.comps = comps;
     o.stored = stored;
     o.jfif = false;
-    ss::test::write_bytes(dir / name, ss::test::encode_jpeg(45, 31, ss::test::smooth_noise(45, 31, comps, seed), o));
+    ss::test::write_bytes(dir / name,
+                          ss::test::encode_jpeg(45, 31, ss::test::smooth_noise(45, 31, comps, seed), o));
   };
   put("libjpeg_ycck.jpg", 4, JCS_YCCK, 1);
   put("libjpeg_cmyk.jpg", 4, JCS_CMYK, 2);
@@ -234,7 +236,8 @@ TEST(DecodeAssets, RealPhotosMatchPil) {
   SS_REQUIRE_PIL();
   const fs::path dir = ss::test::scratch_dir();
   // A JSON string is also a valid Python string literal.
-  const std::string body = "ROOT = " + nlohmann::json(ss::test::assets_dir().string()).dump() + "\n" + kAssetScript;
+  const std::string body =
+      "ROOT = " + nlohmann::json(ss::test::assets_dir().string()).dump() + "\n" + kAssetScript;
   const std::string out = ss::test::run_python(dir, "decode_assets", body);
   EXPECT_GT(std::atoi(out.c_str()), 0) << "expected grayscale photos among the assets: " << out;
   EXPECT_GE(check_manifest(dir), 36u);

@@ -140,11 +140,13 @@ TEST(DecodeErrors, CutAndDamagedFilesMatchPil) {
     SCOPED_TRACE(path.filename().string());
     if (entry.contains("error")) {
       ++pil_refused;
-      expect_error(path, entry["file"].get<std::string>().find("crc") != std::string::npos ? "CRC" : "truncated");
+      expect_error(path,
+                   entry["file"].get<std::string>().find("crc") != std::string::npos ? "CRC" : "truncated");
     } else {
       ++pil_ok;
       EXPECT_TRUE(ss::test::same_pixels(
-          read_image(path.string()), ss::test::npy_image(ss::test::load_npy(dir / entry["expect"].get<std::string>()))));
+          read_image(path.string()),
+          ss::test::npy_image(ss::test::load_npy(dir / entry["expect"].get<std::string>()))));
     }
   }
   EXPECT_EQ(pil_ok, 6);  // the uncut files, the PNG cuts after IDAT, the bad IDAT CRC
@@ -186,7 +188,8 @@ TEST(DecodeErrors, AbsurdScanCountsAreRefused) {
       o.scans.push_back({1, {comp}, k, k, 0, 10});
       for (int al = 9; al >= 0; --al) o.scans.push_back({1, {comp}, k, k, al + 1, al});
     }
-  ss::test::write_bytes(dir / "scans.jpg", ss::test::encode_jpeg(16, 16, ss::test::smooth_noise(16, 16, 3, 1), o));
+  ss::test::write_bytes(dir / "scans.jpg",
+                        ss::test::encode_jpeg(16, 16, ss::test::smooth_noise(16, 16, 3, 1), o));
   const auto start = std::chrono::steady_clock::now();
   expect_error(dir / "scans.jpg", "more than 1000 scans");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));

@@ -27,7 +27,8 @@ TEST(WritePng, RoundTripsRgbAndDropsAlphaOnRead) {
   std::vector<uint8_t> rgba = ss::test::smooth_noise(37, 23, 4, 2);
   write_png((dir / "rgba.png").string(), 37, 23, 4, rgba.data());
   std::vector<uint8_t> no_alpha;
-  for (size_t i = 0; i < rgba.size(); i += 4) no_alpha.insert(no_alpha.end(), rgba.begin() + i, rgba.begin() + i + 3);
+  for (size_t i = 0; i < rgba.size(); i += 4)
+    no_alpha.insert(no_alpha.end(), rgba.begin() + i, rgba.begin() + i + 3);
   EXPECT_TRUE(ss::test::same_pixels(ss::image::read_image((dir / "rgba.png").string()), {37, 23, no_alpha}));
   EXPECT_FALSE(fs::exists(dir / "rgba.png.tmp"));
 }
@@ -37,7 +38,9 @@ TEST(WritePng, PilReadsTheSamePixelsIncludingAlpha) {
   const fs::path dir = ss::test::scratch_dir();
   const std::vector<uint8_t> rgba = ss::test::smooth_noise(19, 11, 4, 3);
   write_png((dir / "rgba.png").string(), 19, 11, 4, rgba.data());
-  ss::test::run_python(dir, "read", "im = Image.open('rgba.png')\nassert im.mode == 'RGBA', im.mode\nsave('rgba.npy', np.asarray(im))\n");
+  ss::test::run_python(
+      dir, "read",
+      "im = Image.open('rgba.png')\nassert im.mode == 'RGBA', im.mode\nsave('rgba.npy', np.asarray(im))\n");
   const ss::test::Npy got = ss::test::load_npy(dir / "rgba.npy");
   EXPECT_EQ(got.shape, (std::vector<size_t>{11, 19, 4}));
   EXPECT_EQ(got.bytes, rgba);

@@ -64,9 +64,11 @@ void check_cases(const fs::path& dir, const nlohmann::json& cases, Load load) {
   for (size_t i = 0; i < cases.size(); ++i) {
     SCOPED_TRACE(cases[i].dump());
     const Image want = ss::test::npy_image(ss::test::load_npy(dir / ("out_" + std::to_string(i) + ".npy")));
-    const Filter f = cases[i]["filter"] == "nearest" ? Filter::Nearest
-                     : cases[i]["filter"] == "bilinear" ? Filter::Bilinear : Filter::Bicubic;
-    EXPECT_TRUE(ss::test::same_pixels(resize(load(i, cases[i]), cases[i]["out_w"], cases[i]["out_h"], f), want));
+    const Filter f = cases[i]["filter"] == "nearest"    ? Filter::Nearest
+                     : cases[i]["filter"] == "bilinear" ? Filter::Bilinear
+                                                        : Filter::Bicubic;
+    EXPECT_TRUE(
+        ss::test::same_pixels(resize(load(i, cases[i]), cases[i]["out_w"], cases[i]["out_h"], f), want));
   }
 }
 
@@ -79,16 +81,20 @@ TEST(Resize, SyntheticSizesMatchPil) {
       {1000, 3, 2, 3},       // extreme horizontal downscale, height kept
       {300, 200, 280, 190},  // mild downscale
       {37, 23, 448, 336},    // upscale
-      {448, 336, 37, 23},    {1, 1, 5, 7},  {1, 1, 1, 1}, {1, 50, 1, 20}, {1, 50, 7, 20}, {50, 1, 20, 1},
-      {10, 10, 10, 25},      // vertical pass only
-      {10, 10, 25, 10},      // horizontal pass only
-      {97, 61, 61, 97},      {3, 3, 1, 1},  {257, 255, 224, 224}, {123, 77, 600, 13},
+      {448, 336, 37, 23},   {1, 1, 5, 7},   {1, 1, 1, 1},         {1, 50, 1, 20},
+      {1, 50, 7, 20},       {50, 1, 20, 1}, {10, 10, 10, 25},  // vertical pass only
+      {10, 10, 25, 10},                                        // horizontal pass only
+      {97, 61, 61, 97},     {3, 3, 1, 1},   {257, 255, 224, 224}, {123, 77, 600, 13},
   };
   nlohmann::json cases = nlohmann::json::array();
   for (const auto& s : sizes)
     for (const char* kind : {"noise", "edges"})
       for (Filter f : kFilters)
-        cases.push_back({{"kind", kind}, {"w", s[0]}, {"h", s[1]}, {"out_w", s[2]}, {"out_h", s[3]},
+        cases.push_back({{"kind", kind},
+                         {"w", s[0]},
+                         {"h", s[1]},
+                         {"out_w", s[2]},
+                         {"out_h", s[3]},
                          {"filter", filter_name(f)}});
   check_cases(dir, cases, [&](size_t i, const nlohmann::json&) {
     return ss::test::npy_image(ss::test::load_npy(dir / ("in_" + std::to_string(i) + ".npy")));
@@ -113,7 +119,9 @@ TEST(Resize, RealPhotosMatchPil) {
                               {img.width * 3 / 2, img.height * 3 / 2}};
     for (const auto& t : targets)
       for (Filter f : kFilters)
-        cases.push_back({{"file", ss::test::asset(rel).string()}, {"out_w", t[0]}, {"out_h", t[1]},
+        cases.push_back({{"file", ss::test::asset(rel).string()},
+                         {"out_w", t[0]},
+                         {"out_h", t[1]},
                          {"filter", filter_name(f)}});
   }
   check_cases(dir, cases, [](size_t, const nlohmann::json& c) {
@@ -133,7 +141,8 @@ TEST(Resize, FlatColourStaysFlat) {
   for (Filter f : kFilters)
     for (auto [w, h] : {std::pair{7, 3}, {53, 90}, {200, 29}, {1, 1}}) {
       const Image out = resize(img, w, h, f);
-      EXPECT_TRUE(ss::test::same_pixels(out, constant_image(w, h, 0, 200, 255))) << filter_name(f) << " " << w << "x" << h;
+      EXPECT_TRUE(ss::test::same_pixels(out, constant_image(w, h, 0, 200, 255)))
+          << filter_name(f) << " " << w << "x" << h;
     }
 }
 

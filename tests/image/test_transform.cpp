@@ -86,13 +86,17 @@ for i, c in enumerate(json.load(open('cases.json'))):
 struct Case {
   std::string file;
   Preprocess p;
-  std::string norm;          // "imagenet" or "clip": the Python literals behind p.mean / p.std
+  std::string norm;           // "imagenet" or "clip": the Python literals behind p.mean / p.std
   bool convert_first = true;  // false: CLIP's convert-after-crop order
 };
 
 nlohmann::json to_json(const Case& c) {
-  nlohmann::json j = {{"file", c.file}, {"norm", c.norm}, {"convert_first", c.convert_first},
-                      {"filter", c.p.filter == Filter::Bicubic ? "bicubic" : c.p.filter == Filter::Bilinear ? "bilinear" : "nearest"}};
+  nlohmann::json j = {{"file", c.file},
+                      {"norm", c.norm},
+                      {"convert_first", c.convert_first},
+                      {"filter", c.p.filter == Filter::Bicubic    ? "bicubic"
+                                 : c.p.filter == Filter::Bilinear ? "bilinear"
+                                                                  : "nearest"}};
   if (c.p.resize_shorter) j["resize_shorter"] = c.p.resize_shorter;
   if (c.p.crop_h) j["crop"] = {c.p.crop_h, c.p.crop_w};
   if (c.p.resize_h) j["resize_hw"] = {c.p.resize_h, c.p.resize_w};
@@ -124,19 +128,20 @@ TEST(Transform, Dinov2AndClipMatchTorchvisionOnPhotos) {
   SS_REQUIRE_PIL();
   const fs::path dir = ss::test::scratch_dir();
   std::vector<std::string> files;
-  for (const char* rel : {"images/voc_sample/JPEGImages", "images/coco_sample/val2017", "images/imagenet_sample",
-                          "images/misc"}) {
+  for (const char* rel : {"images/voc_sample/JPEGImages", "images/coco_sample/val2017",
+                          "images/imagenet_sample", "images/misc"}) {
     std::vector<std::string> names;
     for (const auto& e : fs::directory_iterator(ss::test::asset(rel))) {
       const std::string ext = e.path().extension().string();
       if (ext == ".jpg" || ext == ".JPEG" || ext == ".png") names.push_back(e.path().string());
     }
     std::sort(names.begin(), names.end());
-    for (size_t i = 0; i < names.size(); i += std::max<size_t>(1, names.size() / 4)) files.push_back(names[i]);
+    for (size_t i = 0; i < names.size(); i += std::max<size_t>(1, names.size() / 4))
+      files.push_back(names[i]);
   }
   // Grayscale photos: CLIP resizes them in mode L, which must agree with resizing the RGB copy.
-  for (const char* rel : {"images/imagenet_sample/n02692877_airship.JPEG", "images/imagenet_sample/n04254680_soccer_ball.JPEG",
-                          "images/misc/camera.png"})
+  for (const char* rel : {"images/imagenet_sample/n02692877_airship.JPEG",
+                          "images/imagenet_sample/n04254680_soccer_ball.JPEG", "images/misc/camera.png"})
     if (fs::exists(ss::test::asset(rel))) files.push_back(ss::test::asset(rel).string());
 
   std::vector<Case> cases;
@@ -170,13 +175,18 @@ TEST(Transform, EdgeCasesMatchTorchvision) {
   std::vector<Case> cases = {
       {synth(500, 375), with([](Preprocess& p) { p.resize_h = 336, p.resize_w = 448; }), "imagenet"},
       {synth(375, 500), with([](Preprocess& p) { p.resize_h = 518, p.resize_w = 518; }), "imagenet"},
-      {synth(100, 60), with([](Preprocess& p) { p.crop_h = p.crop_w = 224; }), "imagenet"},   // pad both
-      {synth(301, 150), with([](Preprocess& p) { p.crop_h = 224, p.crop_w = 250; }), "imagenet"},  // pad + crop
-      {synth(341, 256), with([](Preprocess& p) { p.crop_h = p.crop_w = 224; }), "imagenet"},  // left 58.5 -> 58
-      {synth(339, 259), with([](Preprocess& p) { p.crop_h = p.crop_w = 224; }), "imagenet"},  // 57.5 -> 58, 17.5 -> 18
+      {synth(100, 60), with([](Preprocess& p) { p.crop_h = p.crop_w = 224; }), "imagenet"},  // pad both
+      {synth(301, 150), with([](Preprocess& p) { p.crop_h = 224, p.crop_w = 250; }),
+       "imagenet"},  // pad + crop
+      {synth(341, 256), with([](Preprocess& p) { p.crop_h = p.crop_w = 224; }),
+       "imagenet"},  // left 58.5 -> 58
+      {synth(339, 259), with([](Preprocess& p) { p.crop_h = p.crop_w = 224; }),
+       "imagenet"},                         // 57.5 -> 58, 17.5 -> 18
       {synth(256, 400), dino, "imagenet"},  // shorter side already 256: no resize
-      {synth(401, 257), with([](Preprocess& p) { p.resize_shorter = 224, p.filter = Filter::Bilinear; }), "imagenet"},
-      {synth(401, 257), with([](Preprocess& p) { p.resize_shorter = 100, p.filter = Filter::Nearest; }), "imagenet"},
+      {synth(401, 257), with([](Preprocess& p) { p.resize_shorter = 224, p.filter = Filter::Bilinear; }),
+       "imagenet"},
+      {synth(401, 257), with([](Preprocess& p) { p.resize_shorter = 100, p.filter = Filter::Nearest; }),
+       "imagenet"},
       {synth(7, 1000), ss::image::clip_transform(), "clip", false},  // long side 32000: int() truncation
   };
   EXPECT_EQ(max_diff_vs_torchvision(dir, cases), 0.0);
@@ -210,7 +220,8 @@ void check_fixture(const std::string& folder, const Preprocess& norm_source) {
   double worst = 0;
   for (int i = 0; i < 2; ++i) {
     int h = 0, w = 0;
-    const Image img = ss::image::read_image(ss::test::asset("fixtures/" + folder + "/input_" + std::to_string(i) + ".png").string());
+    const Image img = ss::image::read_image(
+        ss::test::asset("fixtures/" + folder + "/input_" + std::to_string(i) + ".png").string());
     const std::vector<float> got = preprocess(img, p, &h, &w);
     ASSERT_EQ(h, 224);
     ASSERT_EQ(w, 224);
@@ -222,7 +233,9 @@ void check_fixture(const std::string& folder, const Preprocess& norm_source) {
   std::printf("  %s pixel_values: max |diff| = %g\n", folder.c_str(), worst);
 }
 
-TEST(Transform, Dinov2FixturePixelValues) { check_fixture("dinov2_vit_noreg_224", ss::image::dinov2_eval_transform()); }
+TEST(Transform, Dinov2FixturePixelValues) {
+  check_fixture("dinov2_vit_noreg_224", ss::image::dinov2_eval_transform());
+}
 TEST(Transform, ClipFixturePixelValues) { check_fixture("clip_vit_hf_224", ss::image::clip_transform()); }
 
 // Oracle-free checks of the crop geometry: pixel (x, y) holds (x + 1, y + 1, 0) and std = 1/255,
