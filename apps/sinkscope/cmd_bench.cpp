@@ -93,9 +93,6 @@ void run_vit_bench(const BenchOptions& o) {
     if (!f) throw Error(o.json_out + ": cannot write");
     f << j.dump(2) << "\n";
   }
-  if (!nn::cpu_has_fast_bf16())
-    std::fprintf(stderr, "note: %s has no AVX512-BF16/AMX; bf16 runs without native bf16 matrix units here\n",
-                 nn::cpu_description().c_str());
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "commands.h"
 
+#include <cstdio>
+
+#include "nn/runtime.h"
 #include "util/error.h"
 
 namespace ss::cli {
@@ -30,6 +33,13 @@ LoadedVit load_vit(const std::string& path, const nn::VitLoadOptions& opts, cons
     throw Error(path + ": " + e.what());
   }
   lv.model->set_dtype(st);
+  static bool warned = false;
+  if (st == at::kBFloat16 && !nn::cpu_has_fast_bf16() && !warned) {
+    warned = true;
+    std::fflush(stdout);
+    std::fprintf(stderr, "warning: %s has no AVX512-BF16/AMX: bf16 matrix products are emulated and slow here\n",
+                 nn::cpu_description().c_str());
+  }
   return lv;
 }
 

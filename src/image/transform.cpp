@@ -39,9 +39,8 @@ void validate(const Image& img, const Preprocess& p) {
     throw UsageError("preprocess: give both crop_h and crop_w, or neither");
   if ((p.resize_h > 0) != (p.resize_w > 0))
     throw UsageError("preprocess: give both resize_h and resize_w, or neither");
-  if (p.resize_h > 0 && (p.resize_shorter > 0 || p.crop_h > 0))
-    throw UsageError(
-        "preprocess: an exact resize (resize_h x resize_w) excludes resize_shorter and the center crop");
+  if (p.resize_h > 0 && p.resize_shorter > 0)
+    throw UsageError("preprocess: an exact resize (resize_h x resize_w) excludes resize_shorter");
   for (float s : p.std)
     if (s == 0.f) throw UsageError("preprocess: normalisation std must not be zero");
   if (!is_valid(img))

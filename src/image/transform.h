@@ -31,14 +31,14 @@ namespace ss::image {
 struct Preprocess {
   int resize_shorter = 0;          // torchvision Resize(int); 0 = no resize
   int crop_h = 0, crop_w = 0;      // CenterCrop((crop_h, crop_w)); both 0 = no crop
-  int resize_h = 0, resize_w = 0;  // Resize((resize_h, resize_w)), no crop; excludes the two above
+  int resize_h = 0, resize_w = 0;  // Resize((resize_h, resize_w)) (HF ViT/DeiT processors); excludes resize_shorter
   Filter filter = Filter::Bicubic;
   std::array<float, 3> mean{0.f, 0.f, 0.f}, std{1.f, 1.f, 1.f};  // Normalize, per RGB channel
 };
 
 // Returns the CHW float32 tensor [3, H, W] and sets *out_h, *out_w (when not null).
 // Throws ss::UsageError for inconsistent settings (negative or half-given sizes, resize_h/w combined
-// with resize_shorter or a crop, a zero std) and ss::Error for an empty or inconsistent image or an
+// with resize_shorter, a zero std) and ss::Error for an empty or inconsistent image or an
 // output beyond image.h's limits.
 std::vector<float> preprocess(const Image& img, const Preprocess& p, int* out_h, int* out_w);
 

@@ -43,6 +43,16 @@ void save(const std::filesystem::path& file, const StateDict& sd) {
   io::write_safetensors(file.string(), raws);
 }
 
+// HF stores q, k, v as three projections: rows [0:D], [D:2D], [2D:3D] of the fused matrix.
+void put_split_qkv(StateDict& o, const StateDict& w, const std::string& src, const std::string& dst,
+                   const std::string& P) {
+  auto qkv = w.at(src + "attn.qkv." + P).chunk(3, 0);
+  o[dst + "attention.attention.query." + P] = qkv[0];
+  o[dst + "attention.attention.key." + P] = qkv[1];
+  o[dst + "attention.attention.value." + P] = qkv[2];
+  o[dst + "attention.output.dense." + P] = w.at(src + "attn.proj." + P);
+}
+
 // Canonical -> HF DINOv2 names (transformers convert_dinov2_to_hf.py, in reverse).
 StateDict to_dinov2_hf(const StateDict& w, int64_t depth, int64_t D) {
   StateDict o;
@@ -58,11 +68,7 @@ StateDict to_dinov2_hf(const StateDict& w, int64_t depth, int64_t D) {
       const std::string P = p;
       o[d + "norm1." + P] = w.at(s + "norm1." + P);
       o[d + "norm2." + P] = w.at(s + "norm2." + P);
-      auto qkv = w.at(s + "attn.qkv." + P).chunk(3, 0);
-      o[d + "attention.attention.query." + P] = qkv[0];
-      o[d + "attention.attention.key." + P] = qkv[1];
-      o[d + "attention.attention.value." + P] = qkv[2];
-      o[d + "attention.output.dense." + P] = w.at(s + "attn.proj." + P);
+      put_split_qkv(o, w, s, d, P);
       if (w.count(s + "mlp.w12.weight")) {
         o[d + "mlp.weights_in." + P] = w.at(s + "mlp.w12." + P);
         o[d + "mlp.weights_out." + P] = w.at(s + "mlp.w3." + P);
@@ -93,11 +99,7 @@ StateDict to_vit_hf(const StateDict& w, int64_t depth, int64_t D, const std::str
       const std::string P = p;
       o[d + "layernorm_before." + P] = w.at(s + "norm1." + P);
       o[d + "layernorm_after." + P] = w.at(s + "norm2." + P);
-      auto qkv = w.at(s + "attn.qkv." + P).chunk(3, 0);
-      o[d + "attention.attention.query." + P] = qkv[0];
-      o[d + "attention.attention.key." + P] = qkv[1];
-      o[d + "attention.attention.value." + P] = qkv[2];
-      o[d + "attention.output.dense." + P] = w.at(s + "attn.proj." + P);
+      put_split_qkv(o, w, s, d, P);
       o[d + "intermediate.dense." + P] = w.at(s + "mlp.fc1." + P);
       o[d + "output.dense." + P] = w.at(s + "mlp.fc2." + P);
     }
