@@ -12,6 +12,8 @@ pkgs=(
   libcli11-dev              # command line
   libpng-dev libjpeg-dev    # image decoding/encoding
   libzip-dev                # .pth (torch.save zip) archives
+  libpcre2-dev              # tokenizer pre-tokenization regexes (Unicode properties)
+  libsentencepiece-dev      # SentencePiece .model tokenizers
   libgtest-dev libgmock-dev # unit tests
   libbenchmark-dev          # micro benchmarks
   python3-pil python3-numpy # test oracle for PIL's resampling (tests only)

@@ -97,6 +97,7 @@ void run_vit_bench(const BenchOptions& o) {
 
 }  // namespace
 
+namespace {
 void add_bench_command(CLI::App& app) {
   auto* bench = app.add_subcommand("bench", "Benchmarks (medians over repetitions, quality-checked)");
   bench->require_subcommand(1);
@@ -116,5 +117,8 @@ void add_bench_command(CLI::App& app) {
   add_model_options(cmd, o->load);
   cmd->callback([o] { run_vit_bench(*o); });
 }
+
+const CommandRegistrar kRegistrar(90, add_bench_command);
+}  // namespace
 
 }  // namespace ss::cli

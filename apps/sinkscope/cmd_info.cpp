@@ -8,6 +8,7 @@
 
 namespace ss::cli {
 
+namespace {
 void add_info_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("info", "Print what sinkscope detects in a checkpoint");
   cmd->footer(
@@ -58,5 +59,8 @@ void add_info_command(CLI::App& app) {
     if (!ck.ignored.empty()) std::cout << "ignored    " << ck.ignored.size() << " tensors not used by the vision model\n";
   });
 }
+
+const CommandRegistrar kRegistrar(10, add_info_command);
+}  // namespace
 
 }  // namespace ss::cli

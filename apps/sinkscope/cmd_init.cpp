@@ -12,6 +12,7 @@
 
 namespace ss::cli {
 
+namespace {
 void add_init_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("init", "Write a random-weight ViT of any supported shape (no download needed)");
   cmd->footer(
@@ -54,5 +55,8 @@ void add_init_command(CLI::App& app) {
     std::cout << "wrote " << *out << " (" << nn::family_name(c.family) << ", " << params << " parameters)\n";
   });
 }
+
+const CommandRegistrar kRegistrar(80, add_init_command);
+}  // namespace
 
 }  // namespace ss::cli

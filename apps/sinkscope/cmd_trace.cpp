@@ -111,6 +111,7 @@ void run_trace(const TraceOptions& o) {
 
 }  // namespace
 
+namespace {
 void add_trace_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("trace", "Run a model and save named intermediates as safetensors");
   cmd->footer(
@@ -133,5 +134,8 @@ void add_trace_command(CLI::App& app) {
   add_model_options(cmd, o->load);
   cmd->callback([o] { run_trace(*o); });
 }
+
+const CommandRegistrar kRegistrar(20, add_trace_command);
+}  // namespace
 
 }  // namespace ss::cli

@@ -11,10 +11,13 @@
 
 namespace ss::cli {
 
-void add_info_command(CLI::App& app);
-void add_trace_command(CLI::App& app);
-void add_init_command(CLI::App& app);
-void add_bench_command(CLI::App& app);
+// Each command file registers itself with a file-scope `CommandRegistrar` (the CLI sources are
+// compiled into the executable, so every registrar runs); `order` sets the place in --help.
+using CommandAdder = void (*)(CLI::App& app);
+struct CommandRegistrar {
+  CommandRegistrar(int order, CommandAdder add);
+};
+void add_registered_commands(CLI::App& app);
 
 // --model-args / --act, shared by every command that loads a ViT.
 void add_model_options(CLI::App* cmd, nn::VitLoadOptions& opts);

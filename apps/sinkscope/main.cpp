@@ -21,10 +21,7 @@ int main(int argc, char** argv) {
   int threads = 0;
   app.add_option("--threads", threads, "compute threads (default: all cores)")->check(CLI::NonNegativeNumber);
   app.parse_complete_callback([&threads] { ss::nn::set_threads(threads); });
-  ss::cli::add_info_command(app);
-  ss::cli::add_trace_command(app);
-  ss::cli::add_init_command(app);
-  ss::cli::add_bench_command(app);
+  ss::cli::add_registered_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

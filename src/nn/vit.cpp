@@ -1,83 +1,49 @@
 #include "nn/vit.h"
 
 #include "nn/attention.h"
+#include "nn/layers.h"
 #include "nn/pos_embed.h"
 #include "util/error.h"
 
 namespace ss::nn {
 
-namespace {
-
-// Looks up a canonical tensor and checks its shape; an undefined tensor when optional and absent.
-at::Tensor take(const StateDict& w, const std::string& name, std::vector<int64_t> shape, bool optional = false) {
-  auto it = w.find(name);
-  if (it == w.end()) {
-    if (optional) return {};
-    throw Error("tensor " + name + " missing");
-  }
-  if (it->second.sizes().vec() != shape)
-    throw Error("tensor " + name + " has shape " + c10::str(it->second.sizes()) + ", expected " +
-                c10::str(at::IntArrayRef(shape)));
-  return it->second.to(at::kFloat).contiguous();
-}
-
-at::Tensor activate(const at::Tensor& x, Activation a) {
-  switch (a) {
-    case Activation::Gelu: return at::gelu(x);
-    case Activation::QuickGelu: return x * at::sigmoid(1.702 * x);  // OpenAI CLIP's QuickGELU
-    case Activation::GeluTanh: return at::gelu(x, "tanh");
-  }
-  return x;
-}
-
-// Mixed precision as CPU autocast does it: the matrix product runs in the weight's dtype (bf16 on the
-// oneDNN path), while the residual stream, norms, softmax and biases stay float32. A bf16 residual
-// stream loses too much: fixture features drift to cosine 0.96 against float32.
-at::Tensor linear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
-  if (w.scalar_type() == x.scalar_type())
-    return at::linear(x, w, b.defined() ? c10::optional<at::Tensor>(b) : c10::nullopt);
-  at::Tensor y = at::linear(x.to(w.scalar_type()), w).to(x.scalar_type());
-  return b.defined() ? y + b : y;
-}
-
-}  // namespace
 
 VisionTransformer::VisionTransformer(VitConfig config, const StateDict& w) : cfg_(std::move(config)) {
   validate(cfg_);
   const int64_t D = cfg_.dim, H = cfg_.mlp_hidden;
-  patch_w_ = take(w, "patch_embed.weight", {D, cfg_.in_chans, cfg_.patch, cfg_.patch});
-  patch_b_ = take(w, "patch_embed.bias", {D}, !cfg_.patch_bias);
-  cls_ = take(w, "cls_token", {D});
-  if (cfg_.dist_token) dist_ = take(w, "dist_token", {D});
-  if (cfg_.num_registers > 0) registers_ = take(w, "register_tokens", {cfg_.num_registers, D});
-  pos_ = take(w, "pos_embed", {cfg_.pos_prefix + cfg_.pos_grid * cfg_.pos_grid, D});
+  patch_w_ = take_weight(w, "patch_embed.weight", {D, cfg_.in_chans, cfg_.patch, cfg_.patch});
+  patch_b_ = take_weight(w, "patch_embed.bias", {D}, !cfg_.patch_bias);
+  cls_ = take_weight(w, "cls_token", {D});
+  if (cfg_.dist_token) dist_ = take_weight(w, "dist_token", {D});
+  if (cfg_.num_registers > 0) registers_ = take_weight(w, "register_tokens", {cfg_.num_registers, D});
+  pos_ = take_weight(w, "pos_embed", {cfg_.pos_prefix + cfg_.pos_grid * cfg_.pos_grid, D});
   if (cfg_.pre_norm) {
-    ln_pre_w_ = take(w, "ln_pre.weight", {D});
-    ln_pre_b_ = take(w, "ln_pre.bias", {D});
+    ln_pre_w_ = take_weight(w, "ln_pre.weight", {D});
+    ln_pre_b_ = take_weight(w, "ln_pre.bias", {D});
   }
-  norm_w_ = take(w, "norm.weight", {D});
-  norm_b_ = take(w, "norm.bias", {D});
-  if (cfg_.proj_dim > 0) head_proj_ = take(w, "head.proj", {cfg_.proj_dim, D});
+  norm_w_ = take_weight(w, "norm.weight", {D});
+  norm_b_ = take_weight(w, "norm.bias", {D});
+  if (cfg_.proj_dim > 0) head_proj_ = take_weight(w, "head.proj", {cfg_.proj_dim, D});
   const bool swiglu = cfg_.ffn == FfnKind::SwiGlu;
   for (int64_t i = 0; i < cfg_.depth; ++i) {
     const std::string p = "blocks." + std::to_string(i) + ".";
     Block b;
-    b.norm1_w = take(w, p + "norm1.weight", {D});
-    b.norm1_b = take(w, p + "norm1.bias", {D});
-    b.qkv_w = take(w, p + "attn.qkv.weight", {3 * D, D});
-    b.qkv_b = take(w, p + "attn.qkv.bias", {3 * D}, !cfg_.qkv_bias);
-    b.proj_w = take(w, p + "attn.proj.weight", {D, D});
-    b.proj_b = take(w, p + "attn.proj.bias", {D}, true);
-    b.norm2_w = take(w, p + "norm2.weight", {D});
-    b.norm2_b = take(w, p + "norm2.bias", {D});
+    b.norm1_w = take_weight(w, p + "norm1.weight", {D});
+    b.norm1_b = take_weight(w, p + "norm1.bias", {D});
+    b.qkv_w = take_weight(w, p + "attn.qkv.weight", {3 * D, D});
+    b.qkv_b = take_weight(w, p + "attn.qkv.bias", {3 * D}, !cfg_.qkv_bias);
+    b.proj_w = take_weight(w, p + "attn.proj.weight", {D, D});
+    b.proj_b = take_weight(w, p + "attn.proj.bias", {D}, true);
+    b.norm2_w = take_weight(w, p + "norm2.weight", {D});
+    b.norm2_b = take_weight(w, p + "norm2.bias", {D});
     const std::string fc1 = swiglu ? "mlp.w12" : "mlp.fc1", fc2 = swiglu ? "mlp.w3" : "mlp.fc2";
-    b.fc1_w = take(w, p + fc1 + ".weight", {swiglu ? 2 * H : H, D});
-    b.fc1_b = take(w, p + fc1 + ".bias", {swiglu ? 2 * H : H}, true);
-    b.fc2_w = take(w, p + fc2 + ".weight", {D, H});
-    b.fc2_b = take(w, p + fc2 + ".bias", {D}, true);
+    b.fc1_w = take_weight(w, p + fc1 + ".weight", {swiglu ? 2 * H : H, D});
+    b.fc1_b = take_weight(w, p + fc1 + ".bias", {swiglu ? 2 * H : H}, true);
+    b.fc2_w = take_weight(w, p + fc2 + ".weight", {D, H});
+    b.fc2_b = take_weight(w, p + fc2 + ".bias", {D}, true);
     if (cfg_.layerscale) {
-      b.ls1 = take(w, p + "ls1", {D});
-      b.ls2 = take(w, p + "ls2", {D});
+      b.ls1 = take_weight(w, p + "ls1", {D});
+      b.ls2 = take_weight(w, p + "ls2", {D});
     }
     blocks_.push_back(std::move(b));
   }

@@ -2,6 +2,7 @@
 
 #include <regex>
 
+#include "nn/key_rules.h"
 #include "util/error.h"
 
 namespace ss::nn {
@@ -20,18 +21,13 @@ const char* layout_name(VitLayout l) {
 
 namespace {
 
-struct Rule {
-  std::regex from;
-  std::string to;
-};
-
-std::vector<Rule> rules_for(VitLayout layout) {
+std::vector<RenameRule> rules_for(VitLayout layout) {
   // `{P}` in a pattern stands for the layout's optional wrapper prefix (e.g. `dinov2.`).
   std::string prefix = "^";
   auto R = [&prefix](std::string f, const char* t) {
     const auto at = f.find("{P}");
     if (at != std::string::npos) f.replace(at, 3, prefix);
-    return Rule{std::regex(f), t};
+    return RenameRule{std::regex(f), t};
   };
   switch (layout) {
     case VitLayout::Dinov2Original:
@@ -152,20 +148,7 @@ void fuse_qkv(StateDict& out) {
 }  // namespace
 
 StateDict canonicalize_vit_weights(VitLayout layout, const StateDict& sd, std::vector<std::string>* ignored) {
-  const auto rules = rules_for(layout);
-  StateDict out;
-  for (const auto& kv : sd) {
-    bool matched = false;
-    for (const auto& r : rules) {
-      if (!std::regex_match(kv.first, r.from)) continue;
-      const std::string name = std::regex_replace(kv.first, r.from, r.to);
-      if (out.count(name)) throw Error("tensors map to the same name " + name + " (duplicate " + kv.first + ")");
-      out.emplace(name, kv.second);
-      matched = true;
-      break;
-    }
-    if (!matched && ignored) ignored->push_back(kv.first);
-  }
+  StateDict out = rename_by_rules(sd, rules_for(layout), ignored);
   fuse_qkv(out);
   // Canonical shapes: prefix tokens as [D] / [R, D], position table as [P, D].
   for (const char* n : {"cls_token", "dist_token"})

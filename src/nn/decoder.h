@@ -1,0 +1,50 @@
+// One decoder-only LM forward pass for Llama-family, Qwen2/3, GPT-2, GPT-NeoX and llama2.c models.
+//
+// Named hook points (same mechanism as the ViT, docs/tensors.md):
+//   tokens_in [B,T,D] (embeddings, + learned positions)   blocks.{i}.attn.{q,k,v} [B,heads,T,d] (after RoPE)
+//   blocks.{i}.attn.probs [B,heads,T,S] (only when asked)  blocks.{i}.attn.out [B,T,D] (after o_proj)
+//   blocks.{i}.mlp.act [B,T,hidden] (SwiGLU: silu(gate)*up)  blocks.{i}.mlp.out [B,T,D]
+//   blocks.{i}.out [B,T,D] (residual stream)  final_norm [B,T,D]  logits [B,T,V]
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <vector>
+
+#include "nn/decoder_config.h"
+#include "nn/hooks.h"
+#include "nn/kv_cache.h"
+#include "nn/rope.h"
+#include "nn/state_dict.h"
+
+namespace ss::nn {
+
+class DecoderLM {
+ public:
+  // `weights` uses canonical names (decoder_loader.h); shapes are checked against `config`.
+  DecoderLM(DecoderConfig config, const StateDict& weights);
+  const DecoderConfig& config() const { return cfg_; }
+  int64_t num_parameters() const;
+
+  // ids: [B, T] int64; positions: [T] int64, the positions of these tokens. With a cache the tokens
+  // attend to everything cached plus themselves (causally) and are appended to it; without one, to
+  // themselves only. Returns logits [B, T, vocab].
+  at::Tensor forward(const at::Tensor& ids, const at::Tensor& positions, KVCache* cache, const Hooks& hooks) const;
+
+ private:
+  struct Block {
+    at::Tensor attn_norm_w, attn_norm_b, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b, q_norm, k_norm;
+    at::Tensor mlp_norm_w, mlp_norm_b, up_w, up_b, gate_w, down_w, down_b;  // non-SwiGLU: up = fc1, down = fc2
+  };
+  at::Tensor norm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
+  at::Tensor attention(int64_t i, const Block& b, const at::Tensor& h, const at::Tensor& positions, KVCache* cache,
+                       const Hooks& hooks) const;
+  at::Tensor mlp(int64_t i, const Block& b, const at::Tensor& h, const Hooks& hooks) const;
+
+  DecoderConfig cfg_;
+  Rope rope_;
+  at::Tensor tok_emb_, pos_emb_, final_w_, final_b_, lm_head_;
+  std::vector<Block> blocks_;
+};
+
+}  // namespace ss::nn

@@ -1,0 +1,142 @@
+#include "nn/decoder_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include "util/error.h"
+
+namespace ss::nn {
+
+using nlohmann::json;
+
+namespace {
+
+std::optional<int32_t> optional_id(const json& j, const char* key) {
+  if (!j.contains(key) || !j[key].is_number_integer()) return std::nullopt;  // null, or a list (multiple eos)
+  return j[key].get<int32_t>();
+}
+
+void read_rope_scaling(DecoderConfig& c, const json& j, const std::string& file) {
+  if (!j.contains("rope_scaling") || j["rope_scaling"].is_null()) return;
+  const json& s = j["rope_scaling"];
+  const std::string type = s.value("rope_type", s.value("type", std::string()));
+  if (type == "default") return;
+  c.rope_factor = s.value("factor", 1.0);
+  if (type == "linear") {
+    c.rope_scaling = RopeScaling::Linear;
+  } else if (type == "llama3") {
+    c.rope_scaling = RopeScaling::Llama3;
+    c.rope_low_freq = s.value("low_freq_factor", 1.0);
+    c.rope_high_freq = s.value("high_freq_factor", 4.0);
+    c.rope_original_max = s.value("original_max_position_embeddings", int64_t{8192});
+  } else {
+    throw Error(file + ": rope_scaling type '" + type + "' is not supported (linear, llama3)");
+  }
+}
+
+}  // namespace
+
+DecoderConfig decoder_config_from_hf(const json& j, const std::string& file) {
+  DecoderConfig c;
+  try {
+    c.arch = j.at("model_type").get<std::string>();
+    c.vocab = j.at("vocab_size").get<int64_t>();
+    c.bos = optional_id(j, "bos_token_id");
+    c.eos = optional_id(j, "eos_token_id");
+    if (c.arch == "llama" || c.arch == "mistral" || c.arch == "qwen2" || c.arch == "qwen3") {
+      c.dim = j.at("hidden_size").get<int64_t>();
+      c.layers = j.at("num_hidden_layers").get<int64_t>();
+      c.heads = j.at("num_attention_heads").get<int64_t>();
+      c.kv_heads = j.value("num_key_value_heads", c.heads);
+      c.head_dim = j.contains("head_dim") && !j["head_dim"].is_null() ? j["head_dim"].get<int64_t>() : c.dim / c.heads;
+      c.ffn_hidden = j.at("intermediate_size").get<int64_t>();
+      c.norm_eps = j.value("rms_norm_eps", 1e-6);
+      c.rope_theta = j.value("rope_theta", 10000.0);
+      c.max_positions = j.value("max_position_embeddings", int64_t{2048});
+      c.tied_embeddings = j.value("tie_word_embeddings", c.arch == "qwen2" || c.arch == "qwen3");
+      c.qk_norm = c.arch == "qwen3";
+      c.rotary_dim = c.head_dim;
+      read_rope_scaling(c, j, file);
+      if (j.value("hidden_act", std::string("silu")) != "silu")
+        throw Error(file + ": hidden_act '" + j["hidden_act"].get<std::string>() + "' (expected silu for SwiGLU)");
+    } else if (c.arch == "gpt2") {
+      c.dim = j.at("n_embd").get<int64_t>();
+      c.layers = j.at("n_layer").get<int64_t>();
+      c.heads = c.kv_heads = j.at("n_head").get<int64_t>();
+      c.head_dim = c.dim / c.heads;
+      c.ffn_hidden = j.contains("n_inner") && !j["n_inner"].is_null() ? j["n_inner"].get<int64_t>() : 4 * c.dim;
+      c.swiglu = false;
+      c.act = activation_from_name(j.value("activation_function", std::string("gelu_new")));
+      c.norm = NormKind::LayerNorm;
+      c.norm_eps = j.value("layer_norm_epsilon", 1e-5);
+      c.pos = PosKind::Learned;
+      c.max_positions = j.at("n_positions").get<int64_t>();
+      c.tied_embeddings = true;
+    } else if (c.arch == "gpt_neox") {
+      c.dim = j.at("hidden_size").get<int64_t>();
+      c.layers = j.at("num_hidden_layers").get<int64_t>();
+      c.heads = c.kv_heads = j.at("num_attention_heads").get<int64_t>();
+      c.head_dim = c.dim / c.heads;
+      c.ffn_hidden = j.at("intermediate_size").get<int64_t>();
+      c.swiglu = false;
+      c.act = activation_from_name(j.value("hidden_act", std::string("gelu")));
+      c.norm = NormKind::LayerNorm;
+      c.norm_eps = j.value("layer_norm_eps", 1e-5);
+      c.rope_theta = j.value("rotary_emb_base", 10000.0);
+      c.rotary_dim = static_cast<int64_t>(c.head_dim * j.value("rotary_pct", 0.25));
+      c.parallel_residual = j.value("use_parallel_residual", true);
+      c.max_positions = j.value("max_position_embeddings", int64_t{2048});
+      c.tied_embeddings = j.value("tie_word_embeddings", false);
+      read_rope_scaling(c, j, file);
+    } else {
+      throw Error(file + ": model_type '" + c.arch +
+                  "' is not a supported decoder (llama, mistral, qwen2, qwen3, gpt2, gpt_neox)");
+    }
+  } catch (const json::exception& e) {
+    throw Error(file + ": " + e.what());
+  } catch (const UsageError& e) {
+    throw Error(file + ": " + e.what());
+  }
+  validate(c);
+  return c;
+}
+
+json to_json(const DecoderConfig& c) {
+  return {{"arch", c.arch},
+          {"vocab", c.vocab},
+          {"dim", c.dim},
+          {"layers", c.layers},
+          {"heads", c.heads},
+          {"kv_heads", c.kv_heads},
+          {"head_dim", c.head_dim},
+          {"ffn_hidden", c.ffn_hidden},
+          {"ffn", c.swiglu ? "swiglu" : activation_name(c.act)},
+          {"norm", c.norm == NormKind::RmsNorm ? "rmsnorm" : "layernorm"},
+          {"norm_eps", c.norm_eps},
+          {"positions", c.pos == PosKind::Rope ? "rope" : "learned"},
+          {"max_positions", c.max_positions},
+          {"rope_theta", c.rope_theta},
+          {"rope_style", c.rope_style == RopeStyle::Half ? "half" : "interleaved"},
+          {"rotary_dim", c.rotary_dim},
+          {"parallel_residual", c.parallel_residual},
+          {"qk_norm", c.qk_norm},
+          {"tied_embeddings", c.tied_embeddings},
+          {"bos", c.bos ? json(*c.bos) : json(nullptr)},
+          {"eos", c.eos ? json(*c.eos) : json(nullptr)}};
+}
+
+void validate(const DecoderConfig& c) {
+  auto need = [&c](bool ok, const std::string& what) {
+    if (!ok) throw Error(c.arch + " config: " + what);
+  };
+  need(c.vocab > 0 && c.vocab <= (1 << 22), "vocab must be in 1..2^22");
+  need(c.dim > 0 && c.dim <= 65536, "dim must be in 1..65536");
+  need(c.layers > 0 && c.layers <= 1024, "layers must be in 1..1024");
+  need(c.heads > 0 && c.kv_heads > 0 && c.heads % c.kv_heads == 0, "kv_heads must divide heads");
+  need(c.head_dim > 0 && c.head_dim % 2 == 0, "head_dim must be even and positive");
+  need(c.ffn_hidden > 0, "ffn hidden size must be positive");
+  need(c.pos == PosKind::Learned || (c.rotary_dim > 0 && c.rotary_dim <= c.head_dim && c.rotary_dim % 2 == 0),
+       "rotary_dim must be even and in 1..head_dim");
+  need(c.max_positions > 0, "max_positions must be positive");
+}
+
+}  // namespace ss::nn
