@@ -6,7 +6,9 @@
 
 #include "commands.h"
 #include "io/safetensors.h"
+#include "nn/lm_inputs.h"
 #include "nn/vit_inputs.h"
+#include "probe_cli.h"
 #include "util/error.h"
 #include "util/progress.h"
 
@@ -16,25 +18,20 @@ namespace {
 
 struct TraceOptions {
   std::string model, pixels, out, tensors, dtype = "f32";
+  std::string ids, text, tokenizer;  // token inputs for decoder LMs
   std::vector<std::string> inputs;
   std::vector<int> resolution;
   int batch = 8;
   bool summary = false;
   nn::VitLoadOptions load;
+  TtCliOptions tt;  // test-time registers (issue #4)
 };
 
-const std::vector<std::string> kDefaultTensors = {"pixel_values", "blocks.*.out", "final_norm", "image_embeds"};
+const std::vector<std::string> kVitTensors = {"pixel_values", "blocks.*.out", "final_norm", "image_embeds"};
+const std::vector<std::string> kLmTensors = {"blocks.*.out", "final_norm", "logits"};
 
-std::vector<std::string> tensor_patterns(const std::string& extra) {
-  std::vector<std::string> p = kDefaultTensors;
-  size_t start = 0;
-  while (start <= extra.size()) {
-    const size_t comma = extra.find(',', start);
-    const std::string item = extra.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!item.empty()) p.push_back(item);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
+std::vector<std::string> tensor_patterns(std::vector<std::string> p, const std::string& extra) {
+  for (auto& item : split_csv(extra)) p.push_back(std::move(item));
   return p;
 }
 
@@ -50,15 +47,47 @@ void print_norm_summary(const at::Tensor& token_norms, int64_t prefix) {
   }
 }
 
+// Decoder LMs: one sequence from --ids FILE or --text TEXT (tokenized with the model's tokenizer).
+void run_lm_trace(const TraceOptions& o) {
+  if (!o.pixels.empty() || !o.inputs.empty() || !o.resolution.empty())
+    throw UsageError(o.model + " is a language model: give --ids FILE or --text TEXT, not images");
+  if (o.ids.empty() == o.text.empty()) throw UsageError("give --ids FILE or --text TEXT (exactly one of them)");
+  if (o.dtype != "f32") throw UsageError("--dtype: language models run in f32 for now");
+  LoadedLm lm = load_lm(o.model);
+  std::vector<int64_t> ids;
+  if (!o.ids.empty()) {
+    ids = nn::read_ids_file(o.ids);
+  } else {
+    for (int32_t id : load_lm_tokenizer(lm.checkpoint, o.tokenizer)->encode(o.text)) ids.push_back(id);
+  }
+  if (ids.empty()) throw UsageError("no tokens to trace");
+  nn::Hooks hooks;
+  nn::Capture capture(hooks, tensor_patterns(kLmTensors, o.tensors));
+  const at::Tensor input = at::tensor(ids, at::kLong);
+  lm.model->forward(input.unsqueeze(0), at::arange(input.size(0), at::kLong), nullptr, hooks);
+  std::vector<io::RawTensor> raws{nn::to_raw("input_ids", input)};
+  for (const auto& kv : capture.tensors()) raws.push_back(nn::to_raw(kv.first, kv.second));
+  io::write_safetensors(o.out, raws,
+                        {{"model", o.model}, {"arch", lm.checkpoint.config.arch}, {"dtype", o.dtype},
+                         {"config", nn::to_json(lm.checkpoint.config).dump()}});
+  std::fprintf(stderr, "wrote %zu tensors for %zu tokens to %s\n", raws.size(), ids.size(), o.out.c_str());
+}
+
 void run_trace(const TraceOptions& o) {
+  if (nn::is_decoder_checkpoint(o.model)) return run_lm_trace(o);
+  if (!o.ids.empty() || !o.text.empty()) throw UsageError("--ids/--text are for language models; " + o.model + " is not one");
   if (o.pixels.empty() == o.inputs.empty()) throw UsageError("give image files or --pixels FILE (exactly one of them)");
   if (!o.pixels.empty() && !o.resolution.empty()) throw UsageError("--resolution applies to images, not to --pixels");
+  if (o.tt.keep && !o.tt.enabled()) throw UsageError("--keep-registers needs --tt-registers");
   if (o.batch <= 0) throw UsageError("--batch must be > 0, got " + std::to_string(o.batch));
   LoadedVit lv = load_vit(o.model, o.load, o.dtype);
   const nn::VitConfig& cfg = lv.model->config();
 
   nn::Hooks hooks;
-  nn::Capture capture(hooks, tensor_patterns(o.tensors));
+  // Before the capture hooks, so captured tensors are the edited ones; registers stripped unless kept.
+  const int64_t tt_added = install_tt(hooks, *lv.model, o.tt);
+  const int64_t tt_extra = o.tt.keep ? 0 : tt_added;
+  nn::Capture capture(hooks, tensor_patterns(kVitTensors, o.tensors));
   std::map<std::string, std::vector<at::Tensor>> collected;
   std::vector<std::string> order;
   auto run_batch = [&](const at::Tensor& pixels) {
@@ -68,7 +97,7 @@ void run_trace(const TraceOptions& o) {
       if (!collected.count(kv.first)) order.push_back(kv.first);
       // pos_embed is shared by the batch: keep one copy.
       if (kv.first == "pos_embed" && collected.count(kv.first)) continue;
-      collected[kv.first].push_back(kv.second);
+      collected[kv.first].push_back(fix::strip_tt_registers(kv.first, kv.second, tt_extra));
     }
   };
 
@@ -115,15 +144,20 @@ namespace {
 void add_trace_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("trace", "Run a model and save named intermediates as safetensors");
   cmd->footer(
-      "Default tensors: pixel_values, blocks.{i}.out (residual stream before the final norm, all tokens),\n"
-      "final_norm, image_embeds (CLIP), token_norms [B, layers, T]. Add more with --tensors, e.g.\n"
+      "ViTs - default tensors: pixel_values, blocks.{i}.out (residual stream before the final norm, all\n"
+      "tokens), final_norm, image_embeds (CLIP), token_norms [B, layers, T].\n"
+      "LMs - input_ids, blocks.{i}.out, final_norm, logits. Add more with --tensors, e.g.\n"
       "'blocks.*.attn.probs', 'blocks.*.mlp.act', 'blocks.3.attn.q', 'tokens_in', 'pos_embed', 'embeddings'.\n"
       "Example:\n  sinkscope trace ~/models/dinov2-small photo.jpg --out feats.safetensors --summary\n"
-      "  sinkscope trace model.pth --pixels inputs.safetensors --out t.safetensors --tensors 'blocks.*.attn.probs'");
+      "  sinkscope trace model.pth --pixels inputs.safetensors --out t.safetensors --tensors 'blocks.*.attn.probs'\n"
+      "  sinkscope trace stories260K.bin --tokenizer tok512.bin --text 'Once upon a time' --out lm.safetensors");
   auto o = std::make_shared<TraceOptions>();
   cmd->add_option("MODEL", o->model, "checkpoint (any format `info` accepts)")->required();
   cmd->add_option("INPUT", o->inputs, "image files (PNG/JPEG), preprocessed with the model's eval transform");
   cmd->add_option("--pixels", o->pixels, "safetensors file with a preprocessed pixel_values [B,3,H,W] tensor");
+  cmd->add_option("--ids", o->ids, "LMs: token ids, whitespace-separated or a safetensors input_ids tensor");
+  cmd->add_option("--text", o->text, "LMs: text, tokenized with the model's tokenizer");
+  cmd->add_option("--tokenizer", o->tokenizer, "LMs: tokenizer file or folder (default: beside the model)");
   cmd->add_option("--out", o->out, "output .safetensors")->required();
   cmd->add_option("--tensors", o->tensors, "extra tensors to save: comma-separated globs");
   cmd->add_option("--dtype", o->dtype, "compute dtype: f32 | bf16")->capture_default_str();
@@ -131,6 +165,7 @@ void add_trace_command(CLI::App& app) {
       ->expected(2);
   cmd->add_option("--batch", o->batch, "images per forward")->capture_default_str();
   cmd->add_flag("--summary", o->summary, "print per-layer patch-token norm statistics");
+  add_tt_options(cmd, o->tt, true);
   add_model_options(cmd, o->load);
   cmd->callback([o] { run_trace(*o); });
 }

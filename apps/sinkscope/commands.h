@@ -6,8 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "nn/decoder.h"
+#include "nn/decoder_loader.h"
 #include "nn/vit.h"
 #include "nn/vit_loader.h"
+#include "text/tokenizer.h"
 
 namespace ss::cli {
 
@@ -28,5 +31,15 @@ struct LoadedVit {
 };
 LoadedVit load_vit(const std::string& path, const nn::VitLoadOptions& opts, const std::string& dtype);
 at::ScalarType parse_dtype(const std::string& flag, const std::string& value);
+// "a,b,,c" -> {"a", "b", "c"}: list-valued flags.
+std::vector<std::string> split_csv(const std::string& s);
+
+// Decoder LMs: the model, and its tokenizer from --tokenizer or the files beside the weights.
+struct LoadedLm {
+  nn::DecoderCheckpoint checkpoint;
+  std::unique_ptr<nn::DecoderLM> model;
+};
+LoadedLm load_lm(const std::string& path);
+std::unique_ptr<text::Tokenizer> load_lm_tokenizer(const nn::DecoderCheckpoint& ck, const std::string& flag);
 
 }  // namespace ss::cli

@@ -1,6 +1,7 @@
 #include "commands.h"
 
 #include <cstdio>
+#include <sstream>
 
 #include "nn/runtime.h"
 #include "util/error.h"
@@ -21,6 +22,14 @@ at::ScalarType parse_dtype(const std::string& flag, const std::string& value) {
   if (value == "f32" || value == "fp32" || value == "float32") return at::kFloat;
   if (value == "bf16" || value == "bfloat16") return at::kBFloat16;
   throw UsageError(flag + " '" + value + "': expected f32 or bf16");
+}
+
+std::vector<std::string> split_csv(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
 }
 
 LoadedVit load_vit(const std::string& path, const nn::VitLoadOptions& opts, const std::string& dtype) {

@@ -24,6 +24,8 @@ class DecoderLM {
   // `weights` uses canonical names (decoder_loader.h); shapes are checked against `config`.
   DecoderLM(DecoderConfig config, const StateDict& weights);
   const DecoderConfig& config() const { return cfg_; }
+  // The rotary embedding a cache must re-rotate keys with; nullptr for learned positions.
+  const Rope* rope() const { return cfg_.pos == PosKind::Rope ? &rope_ : nullptr; }
   int64_t num_parameters() const;
 
   // ids: [B, T] int64; positions: [T] int64, the positions of these tokens. With a cache the tokens
