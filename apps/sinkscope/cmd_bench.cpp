@@ -93,6 +93,7 @@ namespace {
 void add_bench_command(CLI::App& app) {
   auto* bench = app.add_subcommand("bench", "Benchmarks (medians over repetitions, quality-checked)");
   bench->require_subcommand(1);
+  bench->footer("Example:\n  sinkscope bench vit MODEL --batch 8 --dtype f32,bf16 --json bench.json");
   auto* cmd = bench->add_subcommand("vit", "ViT forward latency per dtype");
   cmd->footer(
       "Example:\n  sinkscope init configs/dinov2-s14.json --out /tmp/s14 && \\\n"

@@ -9,6 +9,37 @@
 namespace ss::cli {
 
 namespace {
+void print_lm_info(const std::string& path, bool as_json) {
+  LoadedLm lm = load_lm(path);
+  const auto& c = lm.checkpoint.config;
+  nlohmann::json j = nn::to_json(c);
+  j["path"] = path;
+  j["parameters"] = lm.model->num_parameters();
+  j["tokenizer"] = lm.checkpoint.tokenizer.string();
+  j["ignored_tensors"] = lm.checkpoint.ignored;
+  if (as_json) {
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  std::cout << "model      " << path << "\n"
+            << "family     decoder LM (" << c.arch << ")\n"
+            << "dims       dim " << c.dim << ", " << c.layers << " layers, " << c.heads << " heads (" << c.kv_heads
+            << " kv) x " << c.head_dim << ", ffn " << c.ffn_hidden << " " << j["ffn"].get<std::string>() << "\n"
+            << "positions  " << j["positions"].get<std::string>() << ", context " << c.max_positions
+            << (c.pos == nn::PosKind::Rope ? ", theta " + std::to_string(c.rope_theta) + ", " +
+                                                 j["rope_style"].get<std::string>() + " pairs, rotary dims " +
+                                                 std::to_string(c.rotary_dim)
+                                           : std::string())
+            << "\n"
+            << "blocks     " << j["norm"].get<std::string>() << " eps " << c.norm_eps
+            << (c.parallel_residual ? ", parallel residual" : "") << (c.qk_norm ? ", q/k norm" : "")
+            << (c.tied_embeddings ? ", tied embeddings" : "") << "\n"
+            << "vocab      " << c.vocab << ", bos " << j["bos"].dump() << ", eos " << j["eos"].dump() << "\n"
+            << "parameters " << lm.model->num_parameters() << "\n"
+            << "tokenizer  " << (lm.checkpoint.tokenizer.empty() ? "(none found; pass --tokenizer)" : lm.checkpoint.tokenizer.string())
+            << "\n";
+}
+
 void add_info_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("info", "Print what sinkscope detects in a checkpoint");
   cmd->footer(
@@ -21,6 +52,7 @@ void add_info_command(CLI::App& app) {
   cmd->add_flag("--json", *as_json, "print JSON instead of text");
   add_model_options(cmd, *opts);
   cmd->callback([path, as_json, opts] {
+    if (nn::is_decoder_checkpoint(*path)) return print_lm_info(*path, *as_json);
     LoadedVit lv = load_vit(*path, *opts, "f32");
     const auto& ck = lv.checkpoint;
     nlohmann::json j = nn::to_json(ck.config);

@@ -1,7 +1,5 @@
 #include "nn/lm_inputs.h"
 
-#include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -16,11 +14,10 @@ namespace ss::nn {
 std::vector<int64_t> read_ids_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot open");
-  char head[8] = {};
-  in.read(head, 8);
-  const bool text = in.gcount() > 0 && std::all_of(head, head + in.gcount(), [](char c) {
-    return std::isdigit(static_cast<unsigned char>(c)) || std::isspace(static_cast<unsigned char>(c)) || c == '-';
-  });
+  // A safetensors file starts with an 8-byte header length and then '{'; anything else is text.
+  char head[9] = {};
+  in.read(head, 9);
+  const bool text = !(in.gcount() == 9 && head[8] == '{');
   if (!text) {
     const auto file = io::SafetensorsFile::open(path);
     const io::RawTensor* raw = file.find("input_ids");
