@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "io/safetensors.h"
+#include "nn/decoder_init.h"
 #include "nn/vit_init.h"
 #include "util/error.h"
 
@@ -14,12 +15,14 @@ namespace ss::cli {
 
 namespace {
 void add_init_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("init", "Write a random-weight ViT of any supported shape (no download needed)");
+  auto* cmd = app.add_subcommand("init", "Write a random-weight ViT or LM of any supported shape (no download needed)");
   cmd->footer(
-      "CONFIG.json holds at least family (dinov2|clip|vit|deit), dim and depth; optional: heads, mlp_hidden,\n"
-      "patch, pos_grid, num_registers, ffn (mlp|swiglu), activation, ln_eps, proj_dim, pos_interp.\n"
+      "ViTs: CONFIG.json holds at least family (dinov2|clip|vit|deit), dim and depth; optional: heads,\n"
+      "mlp_hidden, patch, pos_grid, num_registers, ffn (mlp|swiglu), activation, ln_eps, proj_dim, pos_interp.\n"
+      "LMs: a Hugging Face config.json (model_type llama|mistral|qwen2|qwen3|gpt2); written in that layout.\n"
       "Example:\n  echo '{\"family\":\"dinov2\",\"dim\":384,\"depth\":12,\"heads\":6}' > s14.json\n"
-      "  sinkscope init s14.json --out models/dinov2-s14-random --seed 0");
+      "  sinkscope init s14.json --out models/dinov2-s14-random --seed 0\n"
+      "  sinkscope init configs/gpt2-124m.json --out models/gpt2-random");
   auto config = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   auto seed = std::make_shared<uint64_t>(0);
@@ -34,6 +37,12 @@ void add_init_command(CLI::App& app) {
       j = nlohmann::json::parse(in);
     } catch (const nlohmann::json::exception& e) {
       throw Error(*config + ": not valid JSON (" + e.what() + ")");
+    }
+    if (j.is_object() && j.contains("model_type")) {  // a Hugging Face decoder config.json
+      const int64_t params = nn::write_random_decoder(j, *out, *seed);
+      std::cout << "wrote " << *out << " (" << j["model_type"].get<std::string>() << ", " << params
+                << " parameters)\n";
+      return;
     }
     nn::VitConfig c;
     try {

@@ -138,9 +138,6 @@ void run_trace(const TraceOptions& o) {
   std::fprintf(stderr, "wrote %zu tensors to %s\n", raws.size(), o.out.c_str());
 }
 
-}  // namespace
-
-namespace {
 void add_trace_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("trace", "Run a model and save named intermediates as safetensors");
   cmd->footer(

@@ -74,6 +74,31 @@ TEST(CliLm, StreamComparesPoliciesAndWritesJson) {
   }
 }
 
+TEST(CliLm, InitWritesLoadableHfFoldersAndBenchRuns) {
+  const auto dir = scratch_dir();
+  std::ofstream(dir / "llama.json") << R"({"model_type":"llama","vocab_size":64,"hidden_size":32,"num_hidden_layers":2,
+    "num_attention_heads":4,"num_key_value_heads":2,"intermediate_size":48,"max_position_embeddings":128})";
+  std::ofstream(dir / "gpt2.json") << R"({"model_type":"gpt2","vocab_size":64,"n_embd":32,"n_layer":2,"n_head":4,
+    "n_positions":40})";
+  for (const char* name : {"llama", "gpt2"}) {
+    const auto m = dir / name;
+    Result r = run("init " + quote((dir / (std::string(name) + ".json")).string()) + " --out " + quote(m.string()));
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(std::filesystem::exists(m / "config.json"));
+    r = run("info " + quote(m.string()));
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find(std::string("decoder LM (") + name + ")"), std::string::npos) << r.out;
+    r = run("bench lm " + quote(m.string()) + " --pp 8 --tg 4 --cache-sizes 16,32 --steps 2 --reps 1 --json " +
+            quote((m / "bench.json").string()));
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("sink:4+12 @16"), std::string::npos) << r.out;
+    // GPT-2 has 40 learned positions: cache 32 + 2 steps fits, the row is not skipped.
+    EXPECT_NE(r.out.find("recompute:32 @32"), std::string::npos) << r.out;
+    const auto j = nlohmann::json::parse(slurp(m / "bench.json"));
+    EXPECT_EQ(j["rows"].size(), 2u + 2 * 4);
+  }
+}
+
 TEST(CliLm, BadInputsAreUsageOrDataErrors) {
   SS_REQUIRE_ASSET(kStories);
   const std::string m = quote(asset(kStories).string());
