@@ -13,11 +13,16 @@ pkgs=(
   libpng-dev libjpeg-dev    # image decoding/encoding
   libzip-dev                # .pth (torch.save zip) archives
   libpcre2-dev              # tokenizer pre-tokenization regexes (Unicode properties)
-  libsentencepiece-dev      # SentencePiece .model tokenizers
+  sentencepiece             # spm_encode/spm_decode: the reference for .model tests (tests only)
   libgtest-dev libgmock-dev # unit tests
   libbenchmark-dev          # micro benchmarks
   python3-pil python3-numpy # test oracle for PIL's resampling (tests only)
 )
+# node + npm run the transformers.js tokenizer oracle (tests only). Any node already on the
+# machine (e.g. NodeSource's, which bundles npm and conflicts with Debian's npm) is kept.
+if ! command -v node >/dev/null 2>&1; then
+  pkgs+=(nodejs npm)
+fi
 if [[ "${1:-}" == "--fuzz" ]]; then
   pkgs+=(clang libclang-rt-14-dev)
 fi

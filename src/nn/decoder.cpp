@@ -32,6 +32,8 @@ DecoderLM::DecoderLM(DecoderConfig config, const StateDict& w) : cfg_(std::move(
       b.q_norm = take_weight(w, p + "attn.q_norm.weight", {cfg_.head_dim});
       b.k_norm = take_weight(w, p + "attn.k_norm.weight", {cfg_.head_dim});
     }
+    if (cfg_.attn == AttnKind::SinkLogit) b.sinks = take_weight(w, p + "attn.sinks", {cfg_.heads});
+    if (cfg_.attn == AttnKind::Softmax1) b.sinks = at::zeros({cfg_.heads});  // softmax1 = sink logit 0
     b.mlp_norm_w = take_weight(w, p + "mlp_norm.weight", {D});
     b.mlp_norm_b = take_weight(w, p + "mlp_norm.bias", {D}, true);
     if (cfg_.swiglu) {
@@ -53,9 +55,9 @@ int64_t DecoderLM::num_parameters() const {
               (final_b_.defined() ? final_b_.numel() : 0) + (cfg_.tied_embeddings ? 0 : lm_head_.numel());
   for (const auto& b : blocks_)
     for (const at::Tensor* t : {&b.attn_norm_w, &b.attn_norm_b, &b.q_w, &b.q_b, &b.k_w, &b.k_b, &b.v_w, &b.v_b,
-                                &b.o_w, &b.o_b, &b.q_norm, &b.k_norm, &b.mlp_norm_w, &b.mlp_norm_b, &b.up_w, &b.up_b,
+                                &b.o_w, &b.o_b, &b.q_norm, &b.k_norm, &b.sinks, &b.mlp_norm_w, &b.mlp_norm_b, &b.up_w, &b.up_b,
                                 &b.gate_w, &b.down_w, &b.down_b})
-      if (t->defined()) n += t->numel();
+      if (t->defined() && !(t == &b.sinks && cfg_.attn == AttnKind::Softmax1)) n += t->numel();  // fixed zeros
   return n;
 }
 
@@ -101,7 +103,7 @@ at::Tensor DecoderLM::attention(int64_t i, const Block& b, const at::Tensor& h, 
     k = k.repeat_interleave(groups, 1);
     v = v.repeat_interleave(groups, 1);
   }
-  at::Tensor a = softmax_attention(q, k, v, hooks, p, mask).transpose(1, 2).reshape({B, T, cfg_.q_dim()});
+  at::Tensor a = softmax_attention(q, k, v, hooks, p, mask, b.sinks).transpose(1, 2).reshape({B, T, cfg_.q_dim()});
   a = linear(a, b.o_w, b.o_b);
   hooks.visit(p + ".out", a);
   return a;

@@ -35,7 +35,7 @@ class DecoderLM {
 
  private:
   struct Block {
-    at::Tensor attn_norm_w, attn_norm_b, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b, q_norm, k_norm;
+    at::Tensor attn_norm_w, attn_norm_b, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b, q_norm, k_norm, sinks;
     at::Tensor mlp_norm_w, mlp_norm_b, up_w, up_b, gate_w, down_w, down_b;  // non-SwiGLU: up = fc1, down = fc2
   };
   at::Tensor norm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;

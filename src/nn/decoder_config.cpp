@@ -35,6 +35,15 @@ void read_rope_scaling(DecoderConfig& c, const json& j, const std::string& file)
 
 }  // namespace
 
+const char* attn_name(AttnKind a) {
+  switch (a) {
+    case AttnKind::Softmax: return "softmax";
+    case AttnKind::Softmax1: return "softmax1";
+    case AttnKind::SinkLogit: return "sink_logit";
+  }
+  return "?";
+}
+
 DecoderConfig decoder_config_from_hf(const json& j, const std::string& file) {
   DecoderConfig c;
   try {
@@ -91,6 +100,16 @@ DecoderConfig decoder_config_from_hf(const json& j, const std::string& file) {
       throw Error(file + ": model_type '" + c.arch +
                   "' is not a supported decoder (llama, mistral, qwen2, qwen3, gpt2, gpt_neox)");
     }
+    if (j.contains("sinkscope_attention")) {
+      const std::string a = j["sinkscope_attention"].get<std::string>();
+      bool known = false;
+      for (AttnKind k : {AttnKind::Softmax, AttnKind::Softmax1, AttnKind::SinkLogit})
+        if (a == attn_name(k)) {
+          c.attn = k;
+          known = true;
+        }
+      if (!known) throw Error(file + ": sinkscope_attention '" + a + "' (expected softmax, softmax1 or sink_logit)");
+    }
   } catch (const json::exception& e) {
     throw Error(file + ": " + e.what());
   } catch (const UsageError& e) {
@@ -120,6 +139,7 @@ json to_json(const DecoderConfig& c) {
           {"parallel_residual", c.parallel_residual},
           {"qk_norm", c.qk_norm},
           {"tied_embeddings", c.tied_embeddings},
+          {"attention", attn_name(c.attn)},
           {"bos", c.bos ? json(*c.bos) : json(nullptr)},
           {"eos", c.eos ? json(*c.eos) : json(nullptr)}};
 }

@@ -18,6 +18,8 @@ enum class PosKind { Learned, Rope };
 // HF rotate_half over the two halves of each head vs Meta/llama2.c interleaved pairs (x[2i], x[2i+1]).
 enum class RopeStyle { Half, Interleaved };
 enum class RopeScaling { None, Linear, Llama3 };
+// softmax, softmax1 (an implicit zero logit per row), or gpt-oss's learned per-head sink logit.
+enum class AttnKind { Softmax, Softmax1, SinkLogit };
 
 struct DecoderConfig {
   std::string arch;  // llama | qwen2 | qwen3 | mistral | gpt2 | gpt_neox | llama2c
@@ -37,6 +39,7 @@ struct DecoderConfig {
   bool parallel_residual = false;  // NeoX: x + attn(ln1 x) + mlp(ln2 x)
   bool qk_norm = false;            // Qwen3: RMSNorm over head_dim on q and k before RoPE
   bool tied_embeddings = false;
+  AttnKind attn = AttnKind::Softmax;  // config.json "sinkscope_attention", or sink_logit when `sinks` exist
   std::optional<int32_t> bos, eos;
 
   int64_t q_dim() const { return heads * head_dim; }
@@ -46,6 +49,7 @@ struct DecoderConfig {
 // From a Hugging Face config.json (model_type llama, mistral, qwen2, qwen3, gpt2, gpt_neox).
 DecoderConfig decoder_config_from_hf(const nlohmann::json& config, const std::string& file);
 nlohmann::json to_json(const DecoderConfig& c);
+const char* attn_name(AttnKind a);
 void validate(const DecoderConfig& c);  // throws ss::Error naming the bad field
 
 }  // namespace ss::nn

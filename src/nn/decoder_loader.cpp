@@ -178,6 +178,8 @@ DecoderCheckpoint load_decoder_checkpoint(const fs::path& path) {
   ck.weights = rename_by_rules(load_state_dict(path), rules_for(family), &ck.ignored);
   if (family == "gpt2") convert_gpt2(ck.weights, ck.config);
   if (family == "gpt_neox") convert_neox(ck.weights, ck.config);
+  // Learned sinks in the file are used, never silently ignored (vLLM once dropped them).
+  if (ck.weights.count("blocks.0.attn.sinks")) ck.config.attn = AttnKind::SinkLogit;
   // A checkpoint that ships lm_head although config says tied (or says nothing) uses its own head.
   if (ck.config.tied_embeddings && ck.weights.count("lm_head")) ck.config.tied_embeddings = false;
   for (const char* name : {"tokenizer.json", "tokenizer.model", "vocab.json"})
