@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo behind `make demo`: detect a real checkpoint layout, run it on photos, and show how the
-# per-layer token norms evolve (the first look at high-norm artifacts).
+# per-layer token norms evolve (the first look at high-norm artifacts); then find and fix planted
+# artifacts with test-time registers (before/after report at out/demo/report.html).
 set -euo pipefail
 bin=${1:-build/sinkscope}
 assets=${SINKSCOPE_ASSETS:-../shared}
@@ -30,4 +31,17 @@ echo "== a DINOv2-S/14-shaped random model: info and a short f32 vs bf16 benchma
 "$bin" init configs/dinov2-s14.json --out "$out/dinov2-s14-random" --seed 0
 "$bin" bench vit "$out/dinov2-s14-random" --batch 2 --reps 3 --dtype f32,bf16 --json "$out/bench.json"
 echo
-echo "outputs in $out/"
+echo "== diagnostics on the fixture model and two photos (random weights: no artifacts expected)"
+"$bin" inspect "$fx/original/model.pth" "${photos[@]}" --out "$out/fixture-inspect"
+
+echo
+echo "== the planted model (docs/planted-model.md): known register neurons fire on flat patches"
+"$bin" plant configs/planted-dinov2.json --out "$out/planted" --images 12
+echo "-- inspect: where are the high-norm outliers?"
+"$bin" inspect "$out/planted" "$out/planted/images" --out "$out/planted-inspect"
+echo "-- registers find: which MLP neurons write them? (Jiang et al. 2025, Algorithm 1)"
+"$bin" registers find "$out/planted" "$out/planted/images" --out "$out/planted/neurons.json"
+echo "-- inspect with test-time registers: before/after report (Algorithm 2)"
+"$bin" inspect "$out/planted" "$out/planted/images" --out "$out" --tt-registers "$out/planted/neurons.json"
+echo
+echo "outputs in $out/; open $out/report.html (before/after with test-time registers)"

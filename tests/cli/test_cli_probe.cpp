@@ -1,6 +1,7 @@
 // Diagnostics and test-time registers as a user runs them (issue #4): plant -> inspect -> registers
 // find -> inspect/trace with --tt-registers; help, exit codes and one-line errors.
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include <fstream>
