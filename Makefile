@@ -4,7 +4,7 @@ BUILD_TYPE ?= Release
 SINKSCOPE_ASSETS ?= $(abspath ../shared)
 export SINKSCOPE_ASSETS
 
-.PHONY: setup build test demo bench clean
+.PHONY: setup build test demo clean
 
 setup:
 	@bash scripts/setup.sh
@@ -20,9 +20,6 @@ test: build
 
 demo: build
 	bash scripts/demo.sh $(BUILD)/sinkscope
-
-bench: build
-	bash scripts/bench-vit.sh $(BUILD)/sinkscope
 
 clean:
 	rm -rf $(BUILD)

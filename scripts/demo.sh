@@ -29,7 +29,7 @@ echo "== conformance: the same model on the official pipeline's pixels vs the of
 echo
 echo "== a DINOv2-S/14-shaped random model: info and a short f32 vs bf16 benchmark"
 "$bin" init configs/dinov2-s14.json --out "$out/dinov2-s14-random" --seed 0
-"$bin" bench vit "$out/dinov2-s14-random" --batch 2 --reps 3 --dtype f32,bf16 --json "$out/bench.json"
+"$bin" bench vit "$out/dinov2-s14-random" --batch 1 --reps 1 --warmup 0 --dtype f32,bf16 --json "$out/bench.json"
 echo
 echo "== diagnostics on the fixture model and two photos (random weights: no artifacts expected)"
 "$bin" inspect "$fx/original/model.pth" "${photos[@]}" --out "$out/fixture-inspect"

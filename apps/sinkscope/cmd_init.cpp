@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "io/json_strict.h"
 #include "io/safetensors.h"
 #include "nn/decoder_init.h"
 #include "nn/vit_init.h"
@@ -30,14 +31,7 @@ void add_init_command(CLI::App& app) {
   cmd->add_option("--out", *out, "output folder (model.safetensors + sinkscope.json)")->required();
   cmd->add_option("--seed", *seed, "random seed");
   cmd->callback([config, out, seed] {
-    std::ifstream in(*config);
-    if (!in) throw Error(*config + ": cannot open");
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(*config + ": not valid JSON (" + e.what() + ")");
-    }
+    const nlohmann::json j = io::read_json_file(*config);
     if (j.is_object() && j.contains("model_type")) {  // a Hugging Face decoder config.json
       const int64_t params = nn::write_random_decoder(j, *out, *seed);
       std::cout << "wrote " << *out << " (" << j["model_type"].get<std::string>() << ", " << params

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "io/json_strict.h"
 #include "probe/planted_model.h"
 #include "util/error.h"
 
@@ -29,14 +30,7 @@ void add_plant_command(CLI::App& app) {
   cmd->add_option("--images", *images, "test images with flat regions to write to DIR/images")->capture_default_str();
   cmd->callback([config, out, images] {
     if (*images < 0) throw UsageError("--images must be >= 0");
-    std::ifstream in(*config);
-    if (!in) throw Error(*config + ": cannot open");
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(*config + ": not valid JSON (" + e.what() + ")");
-    }
+    const nlohmann::json j = io::read_json_file(*config);
     probe::PlantedModel m;
     try {
       m = probe::build_planted_model(j);

@@ -8,6 +8,7 @@
 
 #include "probe/inspect.h"
 #include "probe/norm_stats.h"
+#include "io/json_strict.h"
 #include "util/error.h"
 #include "util/progress.h"
 
@@ -53,15 +54,7 @@ NeuronMap parse_register_neurons(const nlohmann::json& j_in, int64_t depth, int6
 }
 
 NeuronMap load_register_neurons(const std::filesystem::path& path, int64_t depth, int64_t hidden) {
-  std::ifstream in(path);
-  if (!in) throw Error(path.string() + ": cannot open");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path.string() + ": not valid JSON (" + std::string(e.what()) + ")");
-  }
-  return parse_register_neurons(j, depth, hidden, path.string());
+  return parse_register_neurons(io::read_json_file(path.string()), depth, hidden, path.string());
 }
 
 FindOptions family_defaults(const nn::VitConfig& c, std::string* source) {

@@ -1,5 +1,7 @@
 #include "io/json_strict.h"
 
+#include <fstream>
+
 #include <unordered_set>
 #include <vector>
 
@@ -43,6 +45,13 @@ nlohmann::json parse_json_strict(const char* data, size_t size, const std::strin
     // nlohmann's message is one line and says where and what ("syntax error while parsing ...").
     throw Error(path + ": " + what + " is not valid JSON: " + e.what());
   }
+}
+
+nlohmann::json read_json_file(const std::string& path, int max_depth) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open");
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  return parse_json_strict(text.data(), text.size(), path, "JSON", max_depth);
 }
 
 }  // namespace ss::io

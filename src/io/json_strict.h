@@ -15,4 +15,7 @@ namespace ss::io {
 nlohmann::json parse_json_strict(const char* data, size_t size, const std::string& path,
                                  const std::string& what, int max_depth);
 
+// A whole JSON file (configs, model_args.json, neurons.json) parsed as strictly; errors name `path`.
+nlohmann::json read_json_file(const std::string& path, int max_depth = 64);
+
 }  // namespace ss::io

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/json_strict.h"
 #include "io/llama2c.h"
 #include "nn/key_rules.h"
 #include "util/error.h"
@@ -17,15 +18,6 @@ namespace {
 
 const char* kDecoderTypes[] = {"llama", "mistral", "qwen2", "qwen3", "gpt2", "gpt_neox"};
 
-json read_config(const fs::path& dir) {
-  std::ifstream in(dir / "config.json");
-  if (!in) throw Error((dir / "config.json").string() + ": cannot open");
-  try {
-    return json::parse(in);
-  } catch (const json::exception& e) {
-    throw Error((dir / "config.json").string() + ": not valid JSON (" + e.what() + ")");
-  }
-}
 
 std::vector<RenameRule> rules_for(const std::string& arch) {
   auto R = [](const char* f, const char* t) { return RenameRule{std::regex(f), t}; };
@@ -173,7 +165,8 @@ DecoderCheckpoint load_decoder_checkpoint(const fs::path& path) {
     throw Error(path.string() + ": no config.json beside the weights and not a llama2.c checkpoint");
   }
   DecoderCheckpoint ck;
-  ck.config = decoder_config_from_hf(read_config(dir), (dir / "config.json").string());
+  const std::string config_file = (dir / "config.json").string();
+  ck.config = decoder_config_from_hf(io::read_json_file(config_file), config_file);
   const std::string family = ck.config.arch == "gpt2" || ck.config.arch == "gpt_neox" ? ck.config.arch : "llama";
   ck.weights = rename_by_rules(load_state_dict(path), rules_for(family), &ck.ignored);
   if (family == "gpt2") convert_gpt2(ck.weights, ck.config);

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/json_strict.h"
 #include "util/error.h"
 
 namespace ss::nn {
@@ -15,15 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-json read_json_file(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) throw Error(p.string() + ": cannot open");
-  try {
-    return json::parse(in);
-  } catch (const json::exception& e) {
-    throw Error(p.string() + ": not valid JSON (" + e.what() + ")");
-  }
-}
 
 bool has_key(const StateDict& sd, const std::string& k) { return sd.count(k) > 0; }
 
@@ -112,7 +104,7 @@ void apply_hf_config(VitConfig& c, json cfg, VitLayout layout, const fs::path& f
 }
 
 void apply_preprocessor_config(VitConfig& c, const fs::path& file) {
-  const json j = read_json_file(file);
+  const json j = io::read_json_file(file.string());
   auto& p = c.preprocess;
   try {
     if (j.contains("image_mean")) p.mean = j["image_mean"].get<std::array<double, 3>>();
@@ -144,7 +136,7 @@ void apply_preprocessor_config(VitConfig& c, const fs::path& file) {
 
 // model_args.json / --model-args: keys as in the official constructors.
 void apply_model_args(VitConfig& c, const fs::path& file, bool& act_given) {
-  const json j = read_json_file(file);
+  const json j = io::read_json_file(file.string());
   if (!j.is_object()) throw Error(file.string() + ": expected a JSON object");
   try {
     if (j.contains("num_heads")) c.heads = j["num_heads"].get<int64_t>();
@@ -180,7 +172,7 @@ VitCheckpoint load_vit_checkpoint(const fs::path& path, const VitLoadOptions& op
   const fs::path dir = fs::is_directory(path) ? path : path.parent_path();
   ck.weights_path = path;
   if (fs::exists(dir / "sinkscope.json")) {  // written by `sinkscope init`: the config is complete
-    ck.config = vit_config_from_json(read_json_file(dir / "sinkscope.json"));
+    ck.config = vit_config_from_json(io::read_json_file((dir / "sinkscope.json").string()));
     ck.config.layout = layout_name(VitLayout::Sinkscope);
     ck.layout = VitLayout::Sinkscope;
     ck.weights = canonicalize_vit_weights(ck.layout, load_state_dict(path), &ck.ignored);
@@ -189,7 +181,7 @@ VitCheckpoint load_vit_checkpoint(const fs::path& path, const VitLoadOptions& op
   }
   json hf_config;
   if (fs::exists(dir / "config.json")) {
-    hf_config = read_json_file(dir / "config.json");
+    hf_config = io::read_json_file((dir / "config.json").string());
     ck.config_sources.push_back((dir / "config.json").string());
   }
   const StateDict raw = load_state_dict(path);

@@ -6,6 +6,9 @@
 #include <array>
 #include <cstdio>
 #include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
 
 namespace ss::test {
 
@@ -41,6 +44,23 @@ inline size_t count_lines(const std::string& s) {
   size_t n = 0;
   for (char c : s) n += c == '\n';
   return n;
+}
+
+// A bad invocation and what must come back: the exit code (1 bad data, 2 usage) and one line
+// containing `needle`.
+struct ErrorCase {
+  std::string args;
+  int code;
+  std::string needle;
+};
+
+inline void expect_one_line_errors(const std::vector<ErrorCase>& cases) {
+  for (const auto& c : cases) {
+    Result r = run(c.args);
+    EXPECT_EQ(r.code, c.code) << c.args << "\n" << r.out;
+    EXPECT_EQ(count_lines(r.out), 1u) << c.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.needle), std::string::npos) << c.args << "\n" << r.out;
+  }
 }
 
 }  // namespace ss::test

@@ -117,14 +117,9 @@ TEST(Cli, InitThenTraceImagesAndBench) {
 
 TEST(Cli, BadInputGivesOneLineAndExitCode) {
   const auto dir = scratch_dir();
-  struct Case {
-    std::string args;
-    int code;
-    std::string needle;
-  };
   std::ofstream(dir / "empty.safetensors").close();
   std::ofstream(dir / "text.png") << "not an image";
-  std::vector<Case> cases = {
+  std::vector<ErrorCase> cases = {
       {"info " + quote((dir / "missing.pth").string()), 1, "missing.pth"},
       {"info " + quote((dir / "empty.safetensors").string()), 1, "empty.safetensors"},
       {"info " + quote(dir.string()), 1, dir.filename().string()},
@@ -141,12 +136,7 @@ TEST(Cli, BadInputGivesOneLineAndExitCode) {
     cases.push_back({"trace " + m + " " + quote((dir / "text.png").string()) + " --resolution 30 30 --out o", 2,
                      "--resolution"});
   }
-  for (const auto& c : cases) {
-    Result r = run(c.args);
-    EXPECT_EQ(r.code, c.code) << c.args << "\n" << r.out;
-    EXPECT_EQ(count_lines(r.out), 1u) << c.args << "\n" << r.out;
-    EXPECT_NE(r.out.find(c.needle), std::string::npos) << c.args << "\n" << r.out;
-  }
+  expect_one_line_errors(cases);
 }
 
 }  // namespace

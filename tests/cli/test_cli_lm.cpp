@@ -104,23 +104,14 @@ TEST(CliLm, BadInputsAreUsageOrDataErrors) {
   const std::string m = quote(asset(kStories).string());
   const auto dir = scratch_dir();
   std::ofstream(dir / "ids.txt") << "1 2 x";
-  struct Case {
-    std::string args;
-    int code;
-    std::string needle;
-  } cases[] = {
+  const std::vector<ErrorCase> cases = {
       {"stream " + m + " --text " + quote(asset("data/tinystories_val.txt").string()) + " --cache lru:5", 2, "--cache"},
       {"generate " + m + " -n 0", 2, "-n"},
       {"trace " + m + " --ids " + quote((dir / "ids.txt").string()) + " --out o.safetensors", 1, "'x'"},
       {"trace " + m + " --out o.safetensors", 2, "--ids"},
       {"tokenize " + m + " --decode '1 99999'", 2, "99999"},
   };
-  for (const auto& c : cases) {
-    Result r = run(c.args);
-    EXPECT_EQ(r.code, c.code) << c.args << "\n" << r.out;
-    EXPECT_EQ(count_lines(r.out), 1u) << c.args << "\n" << r.out;
-    EXPECT_NE(r.out.find(c.needle), std::string::npos) << c.args << "\n" << r.out;
-  }
+  expect_one_line_errors(cases);
 }
 
 }  // namespace
