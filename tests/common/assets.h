@@ -4,6 +4,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -18,11 +19,12 @@ inline std::filesystem::path assets_dir() {
 
 inline std::filesystem::path asset(const std::string& rel) { return assets_dir() / rel; }
 
-// A scratch directory unique to the running test, removed by the OS's tmp cleaning.
+// A scratch directory unique to the running test and process (CI and a developer, or parallel
+// ctest processes, never share one), removed by the OS's tmp cleaning.
 inline std::filesystem::path scratch_dir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   auto dir = std::filesystem::temp_directory_path() / "sinkscope-tests" /
-             (std::string(info->test_suite_name()) + "." + info->name());
+             (std::string(info->test_suite_name()) + "." + info->name() + "." + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;

@@ -1,6 +1,8 @@
 // The planted test model and its images, built once per test binary (deterministic).
 #pragma once
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -31,7 +33,9 @@ inline const PlantedSetup& planted() {
     PlantedSetup p;
     p.pm = probe::build_planted_model(planted_config());
     p.model = std::make_unique<nn::VisionTransformer>(p.pm.config, p.pm.weights);
-    const auto dir = std::filesystem::temp_directory_path() / "sinkscope-tests" / "planted-images";
+    // One folder per process: ctest runs each test in its own process, several at once.
+    const auto dir = std::filesystem::temp_directory_path() / "sinkscope-tests" /
+                     ("planted-images-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     p.paths = probe::write_planted_images(dir, 6, 1, &p.flat);
     p.pixels = nn::load_images(p.paths, p.pm.config, {});
