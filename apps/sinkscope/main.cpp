@@ -15,6 +15,7 @@ std::string first_line(const std::string& s) { return s.substr(0, s.find('\n'));
 }  // namespace
 
 int main(int argc, char** argv) {
+  ss::nn::tune_allocator();
   CLI::App app{"sinkscope - find and fix high-norm artifacts and attention sinks in transformers"};
   app.footer("Run `sinkscope COMMAND --help` for a command's options and an example.");
   app.require_subcommand(1);

@@ -2,6 +2,8 @@
 
 #include <ATen/Parallel.h>
 
+#include <malloc.h>
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -15,6 +17,12 @@ void set_threads(int n) {
 }
 
 int num_threads() { return at::get_num_threads(); }
+
+void tune_allocator() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum; tensors below it come from the heap
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);   // do not give freed heap back between forwards
+  mallopt(M_TOP_PAD, 64 << 20);         // grow the heap in large steps
+}
 
 namespace {
 struct CpuInfo {
