@@ -1,6 +1,7 @@
 // The byte-level tokenizer of the small models we train: ids 0..255 are the bytes themselves,
 // 256 = BOS, 257 = EOS. Any byte string round-trips.
 #include "text/tokenizer.h"
+#include "text/loaders.h"
 #include "util/error.h"
 
 namespace ss::text {
@@ -30,9 +31,7 @@ class ByteTokenizer : public Tokenizer {
   std::string piece(int32_t id) const override {
     if (id == kBos) return "<s>";
     if (id == kEos) return "</s>";
-    if (id < 0 || id >= kVocab)
-      throw Error("byte tokenizer: token id " + std::to_string(id) +
-                  " is out of range (vocab size 258)");
+    check_token_id("byte tokenizer", id, kVocab);
     return std::string(1, static_cast<char>(id));
   }
   int32_t vocab_size() const override { return kVocab; }

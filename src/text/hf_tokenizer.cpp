@@ -5,6 +5,7 @@
 #include "text/byte_level.h"
 #include "text/nfc.h"
 #include "text/utf8.h"
+#include "text/loaders.h"
 #include "util/error.h"
 
 namespace ss::text {
@@ -229,9 +230,7 @@ std::string HfTokenizer::decode_step(int32_t prev, int32_t id) const {
 }
 
 std::string HfTokenizer::piece(int32_t id) const {
-  if (id < 0 || id >= vocab_size_)
-    throw Error(p_.where + ": token id " + std::to_string(id) + " is out of range (vocab size " +
-                std::to_string(vocab_size_) + ")");
+  check_token_id(p_.where, id, vocab_size_);
   Token t = token(id);
   return t.text ? *t.text : std::string();
 }

@@ -41,9 +41,7 @@ class Llama2cTokenizer : public Tokenizer {
   std::string decode_step(int32_t prev, int32_t id) const override;
 
   std::string piece(int32_t id) const override {
-    if (id < 0 || id >= vocab_size())
-      throw Error(where_ + ": token id " + std::to_string(id) + " is out of range (vocab size " +
-                  std::to_string(vocab_size()) + ")");
+    check_token_id(where_, id, vocab_size());
     return vocab_[id];
   }
   int32_t vocab_size() const override { return static_cast<int32_t>(vocab_.size()); }

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "text/tokenizer.h"
 
@@ -15,5 +16,8 @@ std::unique_ptr<Tokenizer> load_sentencepiece(const std::filesystem::path& path)
 std::unique_ptr<Tokenizer> load_hf_json(const std::filesystem::path& path);
 std::unique_ptr<Tokenizer> load_gpt2_files(const std::filesystem::path& vocab_json,
                                            const std::filesystem::path& merges_txt);
+
+// Throws ss::Error "<where>: token id N is out of range (vocab size V)" unless 0 <= id < vocab.
+void check_token_id(const std::string& where, int32_t id, int32_t vocab);
 
 }  // namespace ss::text

@@ -68,4 +68,9 @@ std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& path) {
   return load_by_content(path);
 }
 
+void check_token_id(const std::string& where, int32_t id, int32_t vocab) {
+  if (id < 0 || id >= vocab)
+    throw Error(where + ": token id " + std::to_string(id) + " is out of range (vocab size " + std::to_string(vocab) + ")");
+}
+
 }  // namespace ss::text
