@@ -4,7 +4,7 @@ BUILD_TYPE ?= Release
 SINKSCOPE_ASSETS ?= $(abspath ../shared)
 export SINKSCOPE_ASSETS
 
-.PHONY: setup build test demo clean
+.PHONY: setup build test demo clean fuzz
 
 setup:
 	@bash scripts/setup.sh
@@ -17,6 +17,17 @@ build: setup $(BUILD)/build.ninja
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j 2
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+
+# Fuzzing (fuzz/, docs/reliability.md): clang + libFuzzer + ASan/UBSan over every parser, each
+# harness for FUZZ_SECONDS; fails on any crash. `make test` runs it as a short smoke.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 20
+FUZZ_SMOKE_SECONDS ?= 8
+
+fuzz:
+	@bash scripts/setup.sh --fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run.sh $(FUZZ_BUILD)
 
 demo: build
 	bash scripts/demo.sh $(BUILD)/sinkscope

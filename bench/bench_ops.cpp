@@ -23,7 +23,7 @@ void BM_Attention(benchmark::State& state) {
   const at::Tensor q = at::randn({8, 6, 257, 64}), k = at::randn({8, 6, 257, 64}), v = at::randn({8, 6, 257, 64});
   ss::nn::Hooks hooks;
   if (state.range(0)) hooks.add("a.probs", [](const std::string&, at::Tensor&) {});
-  for (auto _ : state) benchmark::DoNotOptimize(ss::nn::softmax_attention(q, k, v, hooks, "a"));
+  for (auto _ : state) benchmark::DoNotOptimize(ss::nn::attend(q, k, v, hooks, "a"));
   state.SetLabel(state.range(0) ? "probs materialised for a hook" : "no hook");
 }
 BENCHMARK(BM_Attention)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);

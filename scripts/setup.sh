@@ -12,6 +12,8 @@ pkgs=(
   libcli11-dev              # command line
   libpng-dev libjpeg-dev    # image decoding/encoding
   libzip-dev                # .pth (torch.save zip) archives
+  libyaml-cpp-dev           # training configs written in YAML
+  libgloo-dev               # gloo headers for libtorch's c10d ProcessGroupGloo (multi-process training)
   libpcre2-dev              # tokenizer pre-tokenization regexes (Unicode properties)
   sentencepiece             # spm_encode/spm_decode: the reference for .model tests (tests only)
   libgtest-dev libgmock-dev # unit tests

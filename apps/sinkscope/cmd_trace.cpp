@@ -1,15 +1,18 @@
 // sinkscope trace MODEL INPUT... --out F.safetensors: run the model and save named intermediates.
 #include <nlohmann/json.hpp>
+#include <torch/version.h>
 
 #include <cstdio>
 #include <map>
 
 #include "commands.h"
 #include "io/safetensors.h"
+#include "nn/finite_check.h"
 #include "nn/lm_inputs.h"
 #include "nn/vit_inputs.h"
 #include "probe_cli.h"
 #include "util/error.h"
+#include "util/memory_budget.h"
 #include "util/progress.h"
 
 namespace ss::cli {
@@ -22,7 +25,7 @@ struct TraceOptions {
   std::vector<std::string> inputs;
   std::vector<int> resolution;
   int batch = 8;
-  bool summary = false;
+  bool summary = false, check_finite = false;
   nn::VitLoadOptions load;
   TtCliOptions tt;  // test-time registers (issue #4)
 };
@@ -47,6 +50,32 @@ void print_norm_summary(const at::Tensor& token_norms, int64_t prefix) {
   }
 }
 
+// Refuses an absurd --resolution or --batch before any image is decoded (docs/reliability.md): one
+// forward (transformer_forward_bytes + the B x 3 x H x W pixels) plus what is kept for all n images
+// (pixels, blocks.*.out and final_norm copies in f32, and the requested probs layers' T x T maps).
+void check_vit_memory(const TraceOptions& o, const nn::VitConfig& cfg, const std::vector<std::string>& patterns) {
+  const double h = o.resolution.empty() ? static_cast<double>(cfg.native_resolution()) : o.resolution[0];
+  const double w = o.resolution.empty() ? static_cast<double>(cfg.native_resolution()) : o.resolution[1];
+  const double n = static_cast<double>(o.inputs.size()), b = std::min(n, static_cast<double>(o.batch));
+  const double t = static_cast<double>(cfg.num_tokens(static_cast<int64_t>(h), static_cast<int64_t>(w)));
+  double probs_layers = 0;
+  for (int64_t l = 0; l < cfg.depth; ++l)
+    for (const auto& p : patterns)
+      if (nn::glob_match(p, "blocks." + std::to_string(l) + ".attn.probs")) {
+        probs_layers += 1;
+        break;
+      }
+  // Torch 1.x has no fused attention: the T x T matrix is materialised whether or not it is requested.
+  const bool matrix = probs_layers > 0 || TORCH_VERSION_MAJOR < 2;
+  const double elem = o.dtype == "bf16" ? 2 : 4;
+  const double forward = transformer_forward_bytes(b, t, static_cast<double>(cfg.dim), static_cast<double>(cfg.mlp_hidden),
+                                                         static_cast<double>(cfg.heads), matrix, elem) + b * 3 * h * w * 4;
+  const double kept = n * (3 * h * w + (cfg.depth + 1) * t * cfg.dim + probs_layers * cfg.heads * t * t) * 4;
+  require_memory("trace of " + std::to_string(o.inputs.size()) + " image(s) at " + std::to_string(int64_t(h)) + "x" +
+                     std::to_string(int64_t(w)) + " (" + std::to_string(int64_t(t)) + " tokens)",
+                 forward + kept);
+}
+
 // Decoder LMs: one sequence from --ids FILE or --text TEXT (tokenized with the model's tokenizer).
 void run_lm_trace(const TraceOptions& o) {
   if (!o.pixels.empty() || !o.inputs.empty() || !o.resolution.empty())
@@ -63,6 +92,7 @@ void run_lm_trace(const TraceOptions& o) {
   if (ids.empty()) throw UsageError("no tokens to trace");
   nn::Hooks hooks;
   nn::Capture capture(hooks, tensor_patterns(kLmTensors, o.tensors));
+  if (o.check_finite) nn::install_finite_check(hooks);
   const at::Tensor input = at::tensor(ids, at::kLong);
   lm.model->forward(input.unsqueeze(0), at::arange(input.size(0), at::kLong), nullptr, hooks);
   std::vector<io::RawTensor> raws{nn::to_raw("input_ids", input)};
@@ -82,12 +112,15 @@ void run_trace(const TraceOptions& o) {
   if (o.batch <= 0) throw UsageError("--batch must be > 0, got " + std::to_string(o.batch));
   LoadedVit lv = load_vit(o.model, o.load, o.dtype);
   const nn::VitConfig& cfg = lv.model->config();
+  const std::vector<std::string> patterns = tensor_patterns(kVitTensors, o.tensors);
+  if (o.pixels.empty()) check_vit_memory(o, cfg, patterns);
 
   nn::Hooks hooks;
   // Before the capture hooks, so captured tensors are the edited ones; registers stripped unless kept.
   const int64_t tt_added = install_tt(hooks, *lv.model, o.tt);
   const int64_t tt_extra = o.tt.keep ? 0 : tt_added;
-  nn::Capture capture(hooks, tensor_patterns(kVitTensors, o.tensors));
+  nn::Capture capture(hooks, patterns);
+  if (o.check_finite) nn::install_finite_check(hooks);  // last: it checks what the forward continues with
   std::map<std::string, std::vector<at::Tensor>> collected;
   std::vector<std::string> order;
   auto run_batch = [&](const at::Tensor& pixels) {
@@ -162,6 +195,7 @@ void add_trace_command(CLI::App& app) {
       ->expected(2);
   cmd->add_option("--batch", o->batch, "images per forward")->capture_default_str();
   cmd->add_flag("--summary", o->summary, "print per-layer patch-token norm statistics");
+  cmd->add_flag("--check-finite", o->check_finite, "stop with an error naming the first tensor holding NaN/Inf");
   add_tt_options(cmd, o->tt, true);
   add_model_options(cmd, o->load);
   cmd->callback([o] { run_trace(*o); });

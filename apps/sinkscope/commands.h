@@ -11,6 +11,7 @@
 #include "nn/vit.h"
 #include "nn/vit_loader.h"
 #include "text/tokenizer.h"
+#include "train/train_config.h"
 
 namespace ss::cli {
 
@@ -41,5 +42,8 @@ struct LoadedLm {
 };
 LoadedLm load_lm(const std::string& path);
 std::unique_ptr<text::Tokenizer> load_lm_tokenizer(const nn::DecoderCheckpoint& ck, const std::string& flag);
+
+// The training config of a trained model folder (its train_config.json) or a config file.
+train::TrainConfig training_config_of(const std::string& source);
 
 }  // namespace ss::cli

@@ -32,6 +32,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "error: %s (see --help)\n", first_line(e.what()).c_str());
     return 2;
+  } catch (const ss::Interrupted& e) {
+    std::fprintf(stderr, "interrupted: %s\n", first_line(e.what()).c_str());
+    return 130;
   } catch (const ss::UsageError& e) {
     std::fprintf(stderr, "error: %s\n", first_line(e.what()).c_str());
     return 2;

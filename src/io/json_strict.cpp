@@ -54,4 +54,20 @@ nlohmann::json read_json_file(const std::string& path, int max_depth) {
   return parse_json_strict(text.data(), text.size(), path, "JSON", max_depth);
 }
 
+int64_t json_int(const nlohmann::json& obj, const char* key, const std::string& where) {
+  const auto it = obj.find(key);
+  if (it == obj.end()) throw Error(where + ": " + key + " is missing");
+  constexpr int64_t kLimit = int64_t{1} << 40;
+  if (!it->is_number_integer() || (it->is_number_unsigned() && it->get<uint64_t>() > uint64_t{kLimit}) ||
+      it->get<int64_t>() < -kLimit || it->get<int64_t>() > kLimit)
+    throw Error(where + ": " + key + " is " + it->dump() + " (expected an integer of at most 2^40)");
+  return it->get<int64_t>();
+}
+
+int64_t json_int(const nlohmann::json& obj, const char* key, int64_t fallback,
+                 const std::string& where) {
+  const auto it = obj.find(key);
+  return it == obj.end() || it->is_null() ? fallback : json_int(obj, key, where);
+}
+
 }  // namespace ss::io

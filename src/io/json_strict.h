@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -14,6 +15,14 @@ namespace ss::io {
 // in any object and on arrays/objects nested deeper than `max_depth` (the root is depth 0).
 nlohmann::json parse_json_strict(const char* data, size_t size, const std::string& path,
                                  const std::string& what, int max_depth);
+
+// An integer member `key` of a config object, `fallback` when it is absent or null. Refuses
+// what nlohmann's get<int64_t>() would convert silently or with undefined behaviour (a float
+// such as 768.0 or 1e300, a bool, a string), and magnitudes above 2^40, so sizes derived from it
+// (4 * dim, dim * heads) cannot overflow. Throws ss::Error "<where>: <key> ...".
+int64_t json_int(const nlohmann::json& obj, const char* key, const std::string& where);
+int64_t json_int(const nlohmann::json& obj, const char* key, int64_t fallback,
+                 const std::string& where);
 
 // A whole JSON file (configs, model_args.json, neurons.json) parsed as strictly; errors name `path`.
 nlohmann::json read_json_file(const std::string& path, int max_depth = 64);

@@ -1,5 +1,6 @@
 #include "io/llama2c.h"
 
+#include <cstdint>
 #include <cstring>
 
 #include "io/mmap_file.h"
@@ -14,7 +15,10 @@ constexpr size_t kHeaderBytes = 7 * sizeof(int32_t);
 Llama2cHeader parse_header(const uint8_t* p) {
   int32_t h[7];
   std::memcpy(h, p, sizeof(h));
-  Llama2cHeader hd{h[0], h[1], h[2], h[3], h[4], h[5] < 0 ? -h[5] : h[5], h[6], h[5] > 0};
+  // A negative vocab_size means a separate classifier. INT32_MIN has no positive counterpart
+  // (negating it is undefined behaviour); 0 instead makes plausible() refuse the header.
+  const int32_t vocab = h[5] == INT32_MIN ? 0 : h[5] < 0 ? -h[5] : h[5];
+  Llama2cHeader hd{h[0], h[1], h[2], h[3], h[4], vocab, h[6], h[5] > 0};
   return hd;
 }
 

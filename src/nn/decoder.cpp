@@ -33,7 +33,7 @@ DecoderLM::DecoderLM(DecoderConfig config, const StateDict& w) : cfg_(std::move(
       b.k_norm = take_weight(w, p + "attn.k_norm.weight", {cfg_.head_dim});
     }
     if (cfg_.attn == AttnKind::SinkLogit) b.sinks = take_weight(w, p + "attn.sinks", {cfg_.heads});
-    if (cfg_.attn == AttnKind::Softmax1) b.sinks = at::zeros({cfg_.heads});  // softmax1 = sink logit 0
+    if (cfg_.gate != AttnGate::None) b.attn_gate_w = take_weight(w, p + "attn.gate.weight", {cfg_.gate_dim(), D});
     b.mlp_norm_w = take_weight(w, p + "mlp_norm.weight", {D});
     b.mlp_norm_b = take_weight(w, p + "mlp_norm.bias", {D}, true);
     if (cfg_.swiglu) {
@@ -55,9 +55,9 @@ int64_t DecoderLM::num_parameters() const {
               (final_b_.defined() ? final_b_.numel() : 0) + (cfg_.tied_embeddings ? 0 : lm_head_.numel());
   for (const auto& b : blocks_)
     for (const at::Tensor* t : {&b.attn_norm_w, &b.attn_norm_b, &b.q_w, &b.q_b, &b.k_w, &b.k_b, &b.v_w, &b.v_b,
-                                &b.o_w, &b.o_b, &b.q_norm, &b.k_norm, &b.sinks, &b.mlp_norm_w, &b.mlp_norm_b, &b.up_w, &b.up_b,
-                                &b.gate_w, &b.down_w, &b.down_b})
-      if (t->defined() && !(t == &b.sinks && cfg_.attn == AttnKind::Softmax1)) n += t->numel();  // fixed zeros
+                                &b.o_w, &b.o_b, &b.q_norm, &b.k_norm, &b.sinks, &b.attn_gate_w, &b.mlp_norm_w, &b.mlp_norm_b,
+                                &b.up_w, &b.up_b, &b.gate_w, &b.down_w, &b.down_b})
+      if (t->defined()) n += t->numel();
   return n;
 }
 
@@ -72,7 +72,7 @@ at::Tensor DecoderLM::norm(const at::Tensor& x, const at::Tensor& w, const at::T
 }
 
 at::Tensor DecoderLM::attention(int64_t i, const Block& b, const at::Tensor& h, const at::Tensor& positions,
-                                KVCache* cache, const Hooks& hooks) const {
+                                const RopeAngles& angles, KVCache* cache, const Hooks& hooks) const {
   const std::string p = "blocks." + std::to_string(i) + ".attn";
   const int64_t B = h.size(0), T = h.size(1), hd = cfg_.head_dim;
   auto heads = [&](const at::Tensor& x, int64_t n) { return x.view({B, T, n, hd}).transpose(1, 2); };
@@ -84,8 +84,8 @@ at::Tensor DecoderLM::attention(int64_t i, const Block& b, const at::Tensor& h, 
     k = rms_norm(k, b.k_norm, cfg_.norm_eps);
   }
   if (cfg_.pos == PosKind::Rope) {
-    q = rope_.apply(q, positions);
-    k = rope_.apply(k, positions);
+    q = rope_.apply(q, angles);
+    k = rope_.apply(k, angles);
   }
   hooks.visit(p + ".q", q);
   hooks.visit(p + ".k", k);
@@ -103,8 +103,14 @@ at::Tensor DecoderLM::attention(int64_t i, const Block& b, const at::Tensor& h, 
     k = k.repeat_interleave(groups, 1);
     v = v.repeat_interleave(groups, 1);
   }
-  at::Tensor a = softmax_attention(q, k, v, hooks, p, mask, b.sinks).transpose(1, 2).reshape({B, T, cfg_.q_dim()});
-  a = linear(a, b.o_w, b.o_b);
+  at::Tensor a = attend(q, k, v, hooks, p, mask, AttnOp{cfg_.attn, b.sinks, cfg_.sigmoid_bias}).transpose(1, 2);
+  if (b.attn_gate_w.defined()) {
+    // G1: query-dependent sparse gate on each head's output ([B, T, heads, head_dim or 1]).
+    at::Tensor g = at::sigmoid(linear(h, b.attn_gate_w, at::Tensor())).view({B, T, cfg_.heads, -1});
+    hooks.visit(p + ".gate", g);
+    a = a * g;
+  }
+  a = linear(a.reshape({B, T, cfg_.q_dim()}), b.o_w, b.o_b);
   hooks.visit(p + ".out", a);
   return a;
 }
@@ -134,13 +140,14 @@ at::Tensor DecoderLM::forward(const at::Tensor& ids, const at::Tensor& positions
     x = x + pos_emb_.index_select(0, positions);
   }
   hooks.visit("tokens_in", x);
+  const RopeAngles angles = cfg_.pos == PosKind::Rope ? rope_.angles(positions) : RopeAngles{};
   for (int64_t i = 0; i < cfg_.layers; ++i) {
     const Block& b = blocks_[i];
     if (cfg_.parallel_residual) {
-      x = x + attention(i, b, norm(x, b.attn_norm_w, b.attn_norm_b), positions, cache, hooks) +
+      x = x + attention(i, b, norm(x, b.attn_norm_w, b.attn_norm_b), positions, angles, cache, hooks) +
           mlp(i, b, norm(x, b.mlp_norm_w, b.mlp_norm_b), hooks);
     } else {
-      x = x + attention(i, b, norm(x, b.attn_norm_w, b.attn_norm_b), positions, cache, hooks);
+      x = x + attention(i, b, norm(x, b.attn_norm_w, b.attn_norm_b), positions, angles, cache, hooks);
       x = x + mlp(i, b, norm(x, b.mlp_norm_w, b.mlp_norm_b), hooks);
     }
     hooks.visit("blocks." + std::to_string(i) + ".out", x);

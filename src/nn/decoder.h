@@ -3,6 +3,7 @@
 // Named hook points (same mechanism as the ViT, docs/tensors.md):
 //   tokens_in [B,T,D] (embeddings, + learned positions)   blocks.{i}.attn.{q,k,v} [B,heads,T,d] (after RoPE)
 //   blocks.{i}.attn.probs [B,heads,T,S] (only when asked)  blocks.{i}.attn.out [B,T,D] (after o_proj)
+//   blocks.{i}.attn.gate [B,T,heads,head_dim|1] (gated variants: sigmoid(X W_g), before it multiplies)
 //   blocks.{i}.mlp.act [B,T,hidden] (SwiGLU: silu(gate)*up)  blocks.{i}.mlp.out [B,T,D]
 //   blocks.{i}.out [B,T,D] (residual stream)  final_norm [B,T,D]  logits [B,T,V]
 #pragma once
@@ -35,12 +36,12 @@ class DecoderLM {
 
  private:
   struct Block {
-    at::Tensor attn_norm_w, attn_norm_b, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b, q_norm, k_norm, sinks;
+    at::Tensor attn_norm_w, attn_norm_b, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b, q_norm, k_norm, sinks, attn_gate_w;
     at::Tensor mlp_norm_w, mlp_norm_b, up_w, up_b, gate_w, down_w, down_b;  // non-SwiGLU: up = fc1, down = fc2
   };
   at::Tensor norm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
-  at::Tensor attention(int64_t i, const Block& b, const at::Tensor& h, const at::Tensor& positions, KVCache* cache,
-                       const Hooks& hooks) const;
+  at::Tensor attention(int64_t i, const Block& b, const at::Tensor& h, const at::Tensor& positions,
+                       const RopeAngles& angles, KVCache* cache, const Hooks& hooks) const;
   at::Tensor mlp(int64_t i, const Block& b, const at::Tensor& h, const Hooks& hooks) const;
 
   DecoderConfig cfg_;

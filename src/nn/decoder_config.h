@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "nn/attention_kind.h"
 #include "nn/vit_config.h"  // Activation
 
 namespace ss::nn {
@@ -18,8 +20,9 @@ enum class PosKind { Learned, Rope };
 // HF rotate_half over the two halves of each head vs Meta/llama2.c interleaved pairs (x[2i], x[2i+1]).
 enum class RopeStyle { Half, Interleaved };
 enum class RopeScaling { None, Linear, Llama3 };
-// softmax, softmax1 (an implicit zero logit per row), or gpt-oss's learned per-head sink logit.
-enum class AttnKind { Softmax, Softmax1, SinkLogit };
+// G1 output gate (Qiu et al. §2.2): Y * sigmoid(X W_g) after SDPA, before o_proj; X = the
+// pre-normed block input. Elementwise: one gate per head dimension; headwise: one per head.
+enum class AttnGate { None, Headwise, Elementwise };
 
 struct DecoderConfig {
   std::string arch;  // llama | qwen2 | qwen3 | mistral | gpt2 | gpt_neox | llama2c
@@ -40,9 +43,16 @@ struct DecoderConfig {
   bool qk_norm = false;            // Qwen3: RMSNorm over head_dim on q and k before RoPE
   bool tied_embeddings = false;
   AttnKind attn = AttnKind::Softmax;  // config.json "sinkscope_attention", or sink_logit when `sinks` exist
+  AttnGate gate = AttnGate::None;
+  // sigmoid attention's bias b. Fixed, so that cached decoding computes exactly what training did:
+  // the rule is b = -ln(training sequence length) (Ramapuram et al.; config "sinkscope_sigmoid_bias").
+  double sigmoid_bias = 0.0;
+  // StreamingLLM §3.3: a learnable token (a reserved embedding row) placed before every sequence.
+  std::optional<int32_t> sink_token;
   std::optional<int32_t> bos, eos;
 
   int64_t q_dim() const { return heads * head_dim; }
+  int64_t gate_dim() const { return gate == AttnGate::Elementwise ? q_dim() : gate == AttnGate::Headwise ? heads : 0; }
   int64_t kv_dim() const { return kv_heads * head_dim; }
 };
 
@@ -50,6 +60,16 @@ struct DecoderConfig {
 DecoderConfig decoder_config_from_hf(const nlohmann::json& config, const std::string& file);
 nlohmann::json to_json(const DecoderConfig& c);
 const char* attn_name(AttnKind a);
+// The one-word attention variant of issue #5 / config "sinkscope_attention": softmax, softmax1,
+// sink_logit, sigmoid, elu1, gated_elementwise, gated_headwise or sink_token.
+std::string attention_variant(const DecoderConfig& c);
+// Sets attn / gate (and checks sink_token) from such a name; throws ss::UsageError for others.
+void set_attention_variant(DecoderConfig& c, const std::string& variant);
+// Writes the sinkscope_* fields of `c` into a Hugging Face config.json object (and reads them back
+// in decoder_config_from_hf), so trained variants load everywhere a llama checkpoint does.
+void write_attention_fields(const DecoderConfig& c, nlohmann::json& hf_config);
+// The ids to put before any text the model reads: the sink token, if the model has one.
+std::vector<int64_t> model_prefix(const DecoderConfig& c);
 void validate(const DecoderConfig& c);  // throws ss::Error naming the bad field
 
 }  // namespace ss::nn

@@ -12,7 +12,7 @@
 
 namespace ss::nn {
 
-int64_t write_random_decoder(const nlohmann::json& hf_config, const std::filesystem::path& out_dir, uint64_t seed) {
+StateDict random_decoder_weights(const nlohmann::json& hf_config, uint64_t seed) {
   const DecoderConfig c = decoder_config_from_hf(hf_config, "config");
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   StateDict w;
@@ -57,6 +57,10 @@ int64_t write_random_decoder(const nlohmann::json& hf_config, const std::filesys
         w[p + "self_attn.q_norm.weight"] = at::ones({c.head_dim});
         w[p + "self_attn.k_norm.weight"] = at::ones({c.head_dim});
       }
+      // Attention variants (Qiu et al. §3.2: gate rows N(0, 0.02), so gates start near 0.5; HF
+      // gpt-oss inits sinks N(0, 0.02)).
+      if (c.gate != AttnGate::None) w[p + "self_attn.gate_proj.weight"] = normal({c.gate_dim(), D});
+      if (c.attn == AttnKind::SinkLogit) w[p + "self_attn.sinks"] = normal({c.heads});
       w[p + "mlp.gate_proj.weight"] = normal({F, D});
       w[p + "mlp.up_proj.weight"] = normal({F, D});
       w[p + "mlp.down_proj.weight"] = normal({D, F});
@@ -64,6 +68,11 @@ int64_t write_random_decoder(const nlohmann::json& hf_config, const std::filesys
     w["model.norm.weight"] = at::ones({D});
     if (!c.tied_embeddings) w["lm_head.weight"] = normal({c.vocab, D});
   }
+  return w;
+}
+
+int64_t write_random_decoder(const nlohmann::json& hf_config, const std::filesystem::path& out_dir, uint64_t seed) {
+  const StateDict w = random_decoder_weights(hf_config, seed);
   std::filesystem::create_directories(out_dir);
   std::vector<io::RawTensor> raws;
   int64_t params = 0;

@@ -58,6 +58,8 @@ std::vector<RenameRule> rules_for(const std::string& arch) {
           R(R"(^model\.layers\.(\d+)\.self_attn\.(q|k|v|o)_proj\.(weight|bias)$)", "blocks.$1.attn.$2.$3"),
           R(R"(^model\.layers\.(\d+)\.self_attn\.(q|k)_norm\.weight$)", "blocks.$1.attn.$2_norm.weight"),
           R(R"(^model\.layers\.(\d+)\.self_attn\.sinks$)", "blocks.$1.attn.sinks"),
+          // sinkscope's own key for a G1 output gate (trained variants; not an upstream layout).
+          R(R"(^model\.layers\.(\d+)\.self_attn\.gate_proj\.weight$)", "blocks.$1.attn.gate.weight"),
           R(R"(^model\.layers\.(\d+)\.post_attention_layernorm\.weight$)", "blocks.$1.mlp_norm.weight"),
           R(R"(^model\.layers\.(\d+)\.mlp\.(gate|up|down)_proj\.weight$)", "blocks.$1.mlp.$2.weight"),
           R(R"(^model\.norm\.weight$)", "final_norm.weight"),
@@ -143,6 +145,20 @@ DecoderCheckpoint load_llama2c(const fs::path& path) {
 
 }  // namespace
 
+DecoderCheckpoint decoder_from_hf(const json& hf_config, StateDict hf_weights, const std::string& config_file) {
+  DecoderCheckpoint ck;
+  ck.config = decoder_config_from_hf(hf_config, config_file);
+  const std::string family = ck.config.arch == "gpt2" || ck.config.arch == "gpt_neox" ? ck.config.arch : "llama";
+  ck.weights = rename_by_rules(std::move(hf_weights), rules_for(family), &ck.ignored);
+  if (family == "gpt2") convert_gpt2(ck.weights, ck.config);
+  if (family == "gpt_neox") convert_neox(ck.weights, ck.config);
+  // Learned sinks in the file are used, never silently ignored (vLLM once dropped them).
+  if (ck.weights.count("blocks.0.attn.sinks")) ck.config.attn = AttnKind::SinkLogit;
+  // A checkpoint that ships lm_head although config says tied (or says nothing) uses its own head.
+  if (ck.config.tied_embeddings && ck.weights.count("lm_head")) ck.config.tied_embeddings = false;
+  return ck;
+}
+
 bool is_decoder_checkpoint(const fs::path& path) {
   const fs::path dir = fs::is_directory(path) ? path : path.parent_path();
   if (fs::exists(dir / "config.json")) {
@@ -164,18 +180,9 @@ DecoderCheckpoint load_decoder_checkpoint(const fs::path& path) {
     if (fs::is_regular_file(path) && io::looks_like_llama2c(path.string())) return load_llama2c(path);
     throw Error(path.string() + ": no config.json beside the weights and not a llama2.c checkpoint");
   }
-  DecoderCheckpoint ck;
   const std::string config_file = (dir / "config.json").string();
-  ck.config = decoder_config_from_hf(io::read_json_file(config_file), config_file);
-  const std::string family = ck.config.arch == "gpt2" || ck.config.arch == "gpt_neox" ? ck.config.arch : "llama";
-  ck.weights = rename_by_rules(load_state_dict(path), rules_for(family), &ck.ignored);
-  if (family == "gpt2") convert_gpt2(ck.weights, ck.config);
-  if (family == "gpt_neox") convert_neox(ck.weights, ck.config);
-  // Learned sinks in the file are used, never silently ignored (vLLM once dropped them).
-  if (ck.weights.count("blocks.0.attn.sinks")) ck.config.attn = AttnKind::SinkLogit;
-  // A checkpoint that ships lm_head although config says tied (or says nothing) uses its own head.
-  if (ck.config.tied_embeddings && ck.weights.count("lm_head")) ck.config.tied_embeddings = false;
-  for (const char* name : {"tokenizer.json", "tokenizer.model", "vocab.json"})
+  DecoderCheckpoint ck = decoder_from_hf(io::read_json_file(config_file), load_state_dict(path), config_file);
+  for (const char* name : {"tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer.bin"})
     if (fs::exists(dir / name)) {
       ck.tokenizer = dir;
       break;

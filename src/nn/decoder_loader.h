@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "nn/decoder_config.h"
 #include "nn/state_dict.h"
 
@@ -26,5 +28,9 @@ struct DecoderCheckpoint {
 bool is_decoder_checkpoint(const std::filesystem::path& path);
 
 DecoderCheckpoint load_decoder_checkpoint(const std::filesystem::path& path);
+
+// The same from a config.json object and weights under their Hugging Face names (no tokenizer).
+// Renaming does not copy: the canonical tensors are the given ones (the trainer relies on this).
+DecoderCheckpoint decoder_from_hf(const nlohmann::json& hf_config, StateDict hf_weights, const std::string& config_file);
 
 }  // namespace ss::nn

@@ -1,5 +1,6 @@
 #include "nn/lm_inputs.h"
 
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -32,17 +33,30 @@ std::vector<int64_t> read_ids_file(const std::string& path) {
     }
     return ids;
   }
-  in.clear();
-  in.seekg(0);
   std::vector<int64_t> ids;
-  std::string word;
-  while (in >> word) {
-    char* end = nullptr;
-    const long long v = std::strtoll(word.c_str(), &end, 10);
-    if (*end != '\0' || v < 0) throw Error(path + ": '" + word + "' is not a token id");
-    ids.push_back(v);
-  }
+  for (const auto& line : read_id_lines(path)) ids.insert(ids.end(), line.begin(), line.end());
   return ids;
+}
+
+std::vector<std::vector<int64_t>> read_id_lines(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open");
+  std::vector<std::vector<int64_t>> lines;
+  std::string line, word;
+  for (int64_t n = 1; std::getline(in, line); ++n) {
+    std::istringstream words(line);
+    std::vector<int64_t> ids;
+    while (words >> word) {
+      char* end = nullptr;
+      errno = 0;
+      const long long v = std::strtoll(word.c_str(), &end, 10);
+      if (*end != '\0' || v < 0 || errno != 0)
+        throw Error(path + ":" + std::to_string(n) + ": '" + word + "' is not a token id");
+      ids.push_back(v);
+    }
+    if (!ids.empty()) lines.push_back(std::move(ids));
+  }
+  return lines;
 }
 
 }  // namespace ss::nn

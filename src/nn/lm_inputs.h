@@ -10,4 +10,8 @@ namespace ss::nn {
 
 std::vector<int64_t> read_ids_file(const std::string& path);
 
+// One sequence per non-empty line of whitespace-separated ids (what `sinkscope data` writes).
+// Throws ss::Error "<path>:<line>: ..." for a word that is not an id.
+std::vector<std::vector<int64_t>> read_id_lines(const std::string& path);
+
 }  // namespace ss::nn

@@ -27,18 +27,21 @@ Rope::Rope(const DecoderConfig& c) : rot_(c.rotary_dim), style_(c.rope_style) {
   }
 }
 
-at::Tensor Rope::apply(const at::Tensor& x, const at::Tensor& positions) const {
+RopeAngles Rope::angles(const at::Tensor& positions) const {
   const at::Tensor freqs = at::outer(positions.to(at::kFloat), inv_freq_);  // [T, rot/2]
+  if (style_ == RopeStyle::Half) return {at::cat({freqs.cos(), freqs.cos()}, -1), at::cat({freqs.sin(), freqs.sin()}, -1)};
+  return {freqs.cos(), freqs.sin()};
+}
+
+at::Tensor Rope::apply(const at::Tensor& x, const RopeAngles& a) const {
   const at::Tensor xr = x.slice(-1, 0, rot_).to(at::kFloat);
   at::Tensor out;
   if (style_ == RopeStyle::Half) {
-    const at::Tensor cos = at::cat({freqs.cos(), freqs.cos()}, -1), sin = at::cat({freqs.sin(), freqs.sin()}, -1);
     const auto halves = xr.chunk(2, -1);
-    out = xr * cos + at::cat({-halves[1], halves[0]}, -1) * sin;
+    out = xr * a.cos + at::cat({-halves[1], halves[0]}, -1) * a.sin;
   } else {
-    const at::Tensor cos = freqs.cos(), sin = freqs.sin();
     const auto pairs = xr.unflatten(-1, {rot_ / 2, 2}).unbind(-1);
-    out = at::stack({pairs[0] * cos - pairs[1] * sin, pairs[0] * sin + pairs[1] * cos}, -1).flatten(-2);
+    out = at::stack({pairs[0] * a.cos - pairs[1] * a.sin, pairs[0] * a.sin + pairs[1] * a.cos}, -1).flatten(-2);
   }
   out = out.to(x.scalar_type());
   return rot_ == x.size(-1) ? out : at::cat({out, x.slice(-1, rot_)}, -1);

@@ -8,12 +8,20 @@
 
 namespace ss::nn {
 
+// cos/sin of the rotation angles of some positions, computed once per forward pass and shared by
+// q and k of every layer.
+struct RopeAngles {
+  at::Tensor cos, sin;  // [T, rotary_dim] (half layout) or [T, rotary_dim / 2] (interleaved)
+};
+
 class Rope {
  public:
   explicit Rope(const DecoderConfig& c);
-  // x: [B, heads, T, head_dim]; positions: [T] int64. Rotates the first rotary_dim dims of each
-  // head by angle position * inv_freq, computed in float32 like HF / llama2.c model.py.
-  at::Tensor apply(const at::Tensor& x, const at::Tensor& positions) const;
+  // positions: [T] int64; angles position * inv_freq, computed in float32 like HF / llama2.c model.py.
+  RopeAngles angles(const at::Tensor& positions) const;
+  // x: [B, heads, T, head_dim]. Rotates the first rotary_dim dims of each head.
+  at::Tensor apply(const at::Tensor& x, const RopeAngles& a) const;
+  at::Tensor apply(const at::Tensor& x, const at::Tensor& positions) const { return apply(x, angles(positions)); }
   const at::Tensor& inv_freq() const { return inv_freq_; }
 
  private:

@@ -23,7 +23,7 @@ float next_token_nll(const at::Tensor& logits_row, int64_t target) {
 }  // namespace
 
 StreamResult stream_nll(const DecoderLM& model, const std::vector<int64_t>& ids, const CachePolicy& policy,
-                        const std::function<bool(int64_t)>& on_token) {
+                        const std::function<bool(int64_t)>& on_token, int64_t dense_limit) {
   StreamResult r;
   r.policy = policy;
   r.rss_start_kb = current_rss_kb();
@@ -43,6 +43,11 @@ StreamResult stream_nll(const DecoderLM& model, const std::vector<int64_t>& ids,
       logits = model.forward(window.unsqueeze(0), at::arange(t - first + 1, at::kLong), nullptr, none)[0][-1];
     } else {
       pos = cache.length();  // slot position (== t for the dense cache)
+      if (policy.kind == CachePolicy::Dense && dense_limit > 0 && t >= dense_limit) {
+        r.stopped = "dense cache stopped at " + std::to_string(dense_limit) +
+                    " tokens (it grows with the stream; --dense-limit)";
+        break;
+      }
       if (cfg.pos == PosKind::Learned && pos >= cfg.max_positions) {
         r.stopped = "position " + std::to_string(pos) + " is beyond the model's " + std::to_string(cfg.max_positions) +
                     " learned positions (use a bounded cache)";
@@ -54,6 +59,9 @@ StreamResult stream_nll(const DecoderLM& model, const std::vector<int64_t>& ids,
     }
     if (pos >= cfg.max_positions && r.extrapolated_after < 0) r.extrapolated_after = t;
     r.nll.push_back(next_token_nll(logits, ids[t + 1]));
+    if ((t + 1) % StreamResult::kSampleEvery == 0)
+      r.samples.push_back({t + 1, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                           current_rss_kb()});
     if (on_token && !on_token(t + 1)) {
       r.stopped = "interrupted";
       break;

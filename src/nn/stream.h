@@ -20,11 +20,20 @@ struct StreamResult {
   int64_t max_cache_entries = 0;
   int64_t extrapolated_after = -1;  // first position beyond the model's trained context, or -1
   std::string stopped;              // why the stream ended early (empty: it ran to the end)
+  struct Sample {
+    int64_t token;
+    double seconds;
+    int64_t rss_kb;
+  };
+  static constexpr int64_t kSampleEvery = 4096;
+  std::vector<Sample> samples;      // elapsed time and RSS after every kSampleEvery tokens
 };
 
 // `on_token(done)` reports progress; returning false stops early (results so far are kept).
+// A dense cache grows with the stream (O(n) memory and time per token); it stops after
+// `dense_limit` tokens (0 = never) with the reason in `stopped`, so a long stream fails cleanly.
 StreamResult stream_nll(const DecoderLM& model, const std::vector<int64_t>& ids, const CachePolicy& policy,
-                        const std::function<bool(int64_t)>& on_token = {});
+                        const std::function<bool(int64_t)>& on_token = {}, int64_t dense_limit = 0);
 
 // Resident set size of this process now, in KiB (Linux /proc/self/statm).
 int64_t current_rss_kb();

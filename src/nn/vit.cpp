@@ -160,7 +160,7 @@ at::Tensor VisionTransformer::block_forward(int64_t i, const Block& b, at::Tenso
   hooks.visit(p + ".attn.q", q);
   hooks.visit(p + ".attn.k", k);
   hooks.visit(p + ".attn.v", v);
-  at::Tensor a = softmax_attention(q, k, v, hooks, p + ".attn").transpose(1, 2).reshape({B, T, D});
+  at::Tensor a = attend(q, k, v, hooks, p + ".attn").transpose(1, 2).reshape({B, T, D});
   a = linear(a, b.proj_w, b.proj_b);
   hooks.visit(p + ".attn.out", a);
   x = x + (cfg_.layerscale ? a * b.ls1 : a);

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/json_strict.h"
 #include "util/error.h"
 
 namespace ss::nn {
@@ -130,24 +131,25 @@ static VitConfig family_defaults(VitFamily f) {
 }
 
 VitConfig vit_config_from_json(const nlohmann::json& j) {
+  static const std::string kWhere = "model config";
   if (!j.is_object()) throw Error("model config: expected a JSON object");
   try {
     VitConfig c = family_defaults(family_from_name(j.at("family").get<std::string>()));
     c.layout = "init";
-    c.dim = j.at("dim").get<int64_t>();
-    c.depth = j.at("depth").get<int64_t>();
-    c.heads = j.value("heads", c.dim / 64);
-    c.mlp_hidden = j.value("mlp_hidden", 4 * c.dim);
-    c.patch = j.value("patch", c.patch);
-    c.pos_grid = j.value("pos_grid", c.pos_grid);
-    c.num_registers = j.value("num_registers", c.num_registers);
+    c.dim = io::json_int(j, "dim", kWhere);
+    c.depth = io::json_int(j, "depth", kWhere);
+    c.heads = io::json_int(j, "heads", c.dim / 64, kWhere);
+    c.mlp_hidden = io::json_int(j, "mlp_hidden", 4 * c.dim, kWhere);
+    c.patch = io::json_int(j, "patch", c.patch, kWhere);
+    c.pos_grid = io::json_int(j, "pos_grid", c.pos_grid, kWhere);
+    c.num_registers = io::json_int(j, "num_registers", c.num_registers, kWhere);
     c.dist_token = j.value("dist_token", c.dist_token);
     c.pos_prefix = c.dist_token ? 2 : 1;
     c.layerscale = j.value("layerscale", c.layerscale);
     c.ffn = j.value("ffn", std::string("mlp")) == "swiglu" ? FfnKind::SwiGlu : FfnKind::Mlp;
     if (j.contains("activation")) c.act = activation_from_name(j["activation"].get<std::string>());
     c.ln_eps = j.value("ln_eps", c.ln_eps);
-    c.proj_dim = j.value("proj_dim", c.proj_dim);
+    c.proj_dim = io::json_int(j, "proj_dim", c.proj_dim, kWhere);
     if (c.family == VitFamily::Dinov2 && c.num_registers > 0) {
       c.interp = PosInterp::SizeAntialias;
       c.interp_offset = 0.0;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "report/heatmap.h"
+#include "report/html.h"
 #include "util/error.h"
 
 namespace ss::report {
@@ -15,71 +16,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string esc(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '<')
-      o += "&lt;";
-    else if (c == '>')
-      o += "&gt;";
-    else if (c == '&')
-      o += "&amp;";
-    else if (c == '"')
-      o += "&quot;";
-    else
-      o += c;
-  }
-  return o;
-}
-
-std::string fmt(const char* f, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
-
 double head_mean(const std::vector<double>& v) {
   double s = 0;
   for (double x : v) s += x;
   return v.empty() ? 0.0 : s / static_cast<double>(v.size());
 }
 
-const char* kColours[2] = {"#c0392b", "#2471a3"};
-
-// A line chart of one value per layer for each variant (inline SVG).
-std::string line_chart(const std::vector<std::vector<double>>& series, const std::vector<std::string>& names,
-                       const std::string& title, double ref_line = 0) {
-  const int W = 380, H = 180, l = 40, r = 10, t = 36, b = 24;
-  double ymax = ref_line;
-  size_t n = 0;
-  for (const auto& s : series) {
-    n = std::max(n, s.size());
-    for (double v : s) ymax = std::max(ymax, v);
-  }
-  if (ymax <= 0) ymax = 1;
-  auto X = [&](size_t i) {
-    return l + (n > 1 ? static_cast<double>(i) * (W - l - r) / static_cast<double>(n - 1) : 0.0);
-  };
-  auto Y = [&](double v) { return t + (H - t - b) * (1 - v / ymax); };
-  std::ostringstream o;
-  o << "<svg width='" << W << "' height='" << H << "' class='chart'><text x='" << l << "' y='14'>" << esc(title)
-    << "</text>";
-  o << "<line x1='" << l << "' y1='" << H - b << "' x2='" << W - r << "' y2='" << H - b << "' stroke='#888'/>";
-  o << "<text x='2' y='" << t + 8 << "'>" << fmt("%.3g", ymax) << "</text><text x='2' y='" << H - b << "'>0</text>";
-  if (ref_line > 0)
-    o << "<line x1='" << l << "' x2='" << W - r << "' y1='" << Y(ref_line) << "' y2='" << Y(ref_line)
-      << "' stroke='#999' stroke-dasharray='4'/>";
-  for (size_t i = 0; i < n; ++i) o << "<text x='" << X(i) - 4 << "' y='" << H - 8 << "'>" << i << "</text>";
-  for (size_t s = 0; s < series.size(); ++s) {
-    o << "<polyline fill='none' stroke-width='2' stroke='" << kColours[s % 2] << "' points='";
-    for (size_t i = 0; i < series[s].size(); ++i) o << X(i) << "," << Y(series[s][i]) << " ";
-    o << "'/>";
-    o << "<text x='" << l + 130 * static_cast<int>(s) << "' y='28' fill='" << kColours[s % 2] << "'>■ " << esc(names[s])
-      << "</text>";
-  }
-  o << "</svg>";
-  return o.str();
-}
+// Variant colours: the original red, the fixed model blue (as in the SVG charts).
+const char* kColours[2] = {series_colour(0), series_colour(1)};
 
 // A histogram with log(1 + count) bar heights, so a 2% outlier mode stays visible.
 std::string histogram_svg(const probe::LayerNormStats& s, double threshold, const char* colour) {
@@ -173,23 +117,13 @@ Pictures write_pictures(const fs::path& out, const probe::InspectRun& run) {
   return pics;
 }
 
-std::string img(const std::string& src, const std::string& title, int w = 112) {
-  return "<img src='" + esc(src) + "' width='" + std::to_string(w) + "' title='" + esc(title) + "' loading='lazy'>";
-}
-
 std::string html_page(const probe::InspectRun& run, const ReportContext& ctx, const Pictures& pics) {
   const auto& base = run.variants[0];
   const bool two = run.variants.size() > 1;
   std::vector<std::string> names;
   for (const auto& v : run.variants) names.push_back(v.name == "baseline" ? "original" : "test-time register");
   std::ostringstream o;
-  o << "<!doctype html><html><head><meta charset='utf-8'><title>sinkscope inspect: " << esc(ctx.model)
-    << "</title><style>body{font:14px sans-serif;margin:24px;max-width:1400px;color:#222}"
-       "h1{font-size:20px}.verdict{font-size:18px;background:#fdf2e9;border-left:5px solid #c0392b;padding:10px}"
-       ".after{background:#eaf2f8;border-left-color:#2471a3}table{border-collapse:collapse}"
-       "td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}th{background:#f4f4f4}"
-       ".row{display:flex;flex-wrap:wrap;gap:4px;align-items:flex-end}.cell{text-align:center;font-size:11px}"
-       "svg text{font-size:10px}.chart,.hist{background:#fafafa;margin:4px}.note{color:#666}</style></head><body>";
+  o << page_head("sinkscope inspect: " + ctx.model);
   o << "<h1>sinkscope inspect</h1><p>model <b>" << esc(ctx.model) << "</b> (" << esc(ctx.family) << "), " << base.images
     << " image(s), " << base.depth << " blocks, " << base.heads << " heads, patch grid " << base.layout.grid_h << "×"
     << base.layout.grid_w << ". Norms are L2 norms of the residual stream "
@@ -229,9 +163,9 @@ std::string html_page(const probe::InspectRun& run, const ReportContext& ctx, co
       if (!v.cls_to_outliers.empty()) cls.back().push_back(100 * head_mean(v.cls_to_outliers[static_cast<size_t>(l)]));
     }
   }
-  o << "<h2>Across depth</h2><div class='row'>" << line_chart(ratio, names, "max / median patch norm (dashed: 2)", 2)
-    << line_chart(frac, names, "% patches above threshold");
-  if (!cls.front().empty()) o << line_chart(cls, names, "% of CLS attention on outliers (head mean)");
+  o << "<h2>Across depth</h2><div class='row'>" << svg_line_chart(ratio, names, "max / median patch norm (dashed: 2)", 2)
+    << svg_line_chart(frac, names, "% patches above threshold");
+  if (!cls.front().empty()) o << svg_line_chart(cls, names, "% of CLS attention on outliers (head mean)");
   o << "</div>";
   // Table.
   o << "<h2>Per layer</h2><table><tr><th>layer</th>";

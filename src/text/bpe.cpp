@@ -42,7 +42,10 @@ BpeModel::BpeModel(std::unordered_map<std::string, int32_t> vocab,
   merges_.reserve(merges.size());
   std::string joined;
   for (size_t rank = 0; rank < merges.size(); ++rank) {
-    const auto& [a, b] = merges[rank];
+    // Named references, not a structured binding: C++17 lambdas cannot capture those (gcc allows
+    // it as an extension, clang refuses).
+    const std::string& a = merges[rank].first;
+    const std::string& b = merges[rank].second;
     joined.assign(a).append(b);
     auto part = [&](const std::string& t) {
       auto it = vocab_.find(t);

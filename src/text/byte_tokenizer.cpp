@@ -1,7 +1,10 @@
 // The byte-level tokenizer of the small models we train: ids 0..255 are the bytes themselves,
 // 256 = BOS, 257 = EOS. Any byte string round-trips.
-#include "text/tokenizer.h"
+#include <nlohmann/json.hpp>
+
+#include "text/byte_level.h"
 #include "text/loaders.h"
+#include "text/tokenizer.h"
 #include "util/error.h"
 
 namespace ss::text {
@@ -43,5 +46,46 @@ class ByteTokenizer : public Tokenizer {
 }  // namespace
 
 std::unique_ptr<Tokenizer> make_byte_tokenizer() { return std::make_unique<ByteTokenizer>(); }
+
+nlohmann::json byte_tokenizer_json() {
+  // A byte-level BPE without merges: GPT-2's byte-to-character map gives one vocabulary entry per
+  // byte, id = byte value; BOS/EOS are added tokens and the template adds BOS to every sequence.
+  nlohmann::json vocab = nlohmann::json::object();
+  for (int b = 0; b < 256; ++b) vocab[byte_level::encode(std::string(1, static_cast<char>(b)))] = b;
+  vocab["<s>"] = kBos;
+  vocab["</s>"] = kEos;
+  auto added = [](int32_t id, const char* content) {
+    return nlohmann::json{{"id", id},          {"content", content}, {"single_word", false}, {"lstrip", false},
+                          {"rstrip", false},   {"normalized", false}, {"special", true}};
+  };
+  const nlohmann::json byte_level = {
+      {"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", false}, {"use_regex", false}};
+  return {{"version", "1.0"},
+          {"truncation", nullptr},
+          {"padding", nullptr},
+          {"added_tokens", {added(kBos, "<s>"), added(kEos, "</s>")}},
+          {"normalizer", nullptr},
+          {"pre_tokenizer", byte_level},
+          {"post_processor",
+           {{"type", "TemplateProcessing"},
+            {"single", {{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
+            {"pair",
+             {{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}},
+              {{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
+              {{"Sequence", {{"id", "B"}, {"type_id", 1}}}}}},
+            {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {kBos}}, {"tokens", {"<s>"}}}}}}}},
+          {"decoder", byte_level},
+          {"model",
+           {{"type", "BPE"},
+            {"dropout", nullptr},
+            {"unk_token", nullptr},
+            {"continuing_subword_prefix", nullptr},
+            {"end_of_word_suffix", nullptr},
+            {"fuse_unk", false},
+            {"byte_fallback", false},
+            {"ignore_merges", false},
+            {"vocab", vocab},
+            {"merges", nlohmann::json::array()}}}};
+}
 
 }  // namespace ss::text

@@ -55,8 +55,10 @@ std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& path) {
     if (fs::exists(path / "tokenizer.model")) return load_sentencepiece(path / "tokenizer.model");
     if (fs::exists(path / "vocab.json") && fs::exists(path / "merges.txt"))
       return load_gpt2_files(path / "vocab.json", path / "merges.txt");
+    // A llama2.c tokenizer saved beside a trained model (sinkscope train copies tok*.bin there).
+    if (fs::exists(path / "tokenizer.bin")) return load_llama2c(path / "tokenizer.bin");
     throw Error(path.string() +
-                ": no tokenizer.json, tokenizer.model or vocab.json + merges.txt in this folder");
+                ": no tokenizer.json, tokenizer.model, vocab.json + merges.txt or tokenizer.bin in this folder");
   }
   if (!fs::exists(path, ec)) throw Error(path.string() + ": no such file or folder");
   const std::string name = path.filename().string();

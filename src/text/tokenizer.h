@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace ss::text {
 
 class Tokenizer {
@@ -58,5 +60,11 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& path);
 
 // Byte-level tokenizer for small models we train: ids 0..255 = bytes, 256 = BOS, 257 = EOS.
 std::unique_ptr<Tokenizer> make_byte_tokenizer();
+
+// The same tokenizer as a Hugging Face tokenizer.json (byte-level BPE without merges, BOS added by
+// the template), so trained byte-level models ship a tokenizer every HF tool reads. Identical ids
+// for valid UTF-8 text; HF pipelines replace invalid UTF-8 by U+FFFD before encoding and read a
+// literal "<s>" / "</s>" in the text as the special token.
+nlohmann::json byte_tokenizer_json();
 
 }  // namespace ss::text

@@ -19,4 +19,10 @@ class UsageError : public Error {
   explicit UsageError(const std::string& what) : Error(what) {}
 };
 
+// Stopped by SIGINT/SIGTERM after saving what was done (partial results, a checkpoint): exit 130.
+class Interrupted : public Error {
+ public:
+  explicit Interrupted(const std::string& what) : Error(what) {}
+};
+
 }  // namespace ss

@@ -1,9 +1,15 @@
 // Runs the sinkscope binary like a user: output (stdout + stderr) and exit code.
 #pragma once
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
+#include <chrono>
+#include <functional>
+#include <thread>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -48,6 +54,29 @@ inline size_t count_lines(const std::string& s) {
 
 // A bad invocation and what must come back: the exit code (1 bad data, 2 usage) and one line
 // containing `needle`.
+// Starts the binary with `args` (one argv word each, output discarded), waits until `ready()`
+// holds (at most 60 s), sends SIGINT and returns the exit code (-1 when a signal killed it).
+inline int run_and_interrupt(const std::vector<std::string>& args, const std::function<bool()>& ready) {
+  std::vector<std::string> words = {SS_CLI_BINARY, "--threads", "1"};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  for (int i = 0; i < 600 && !ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 struct ErrorCase {
   std::string args;
   int code;

@@ -85,7 +85,7 @@ TEST(Gpt2Files, Malformed) {
   EXPECT_SS_ERROR(load_tokenizer(dir), "vocab.json", "not a JSON object");
   std::filesystem::remove(dir / "merges.txt");
   EXPECT_SS_ERROR(load_tokenizer(dir / "vocab.json"), "needs merges.txt");
-  EXPECT_SS_ERROR(load_tokenizer(dir), "no tokenizer.json, tokenizer.model or vocab.json");
+  EXPECT_SS_ERROR(load_tokenizer(dir), "no tokenizer.json, tokenizer.model, vocab.json");
 }
 
 }  // namespace

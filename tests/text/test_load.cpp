@@ -29,7 +29,7 @@ TEST(LoadTokenizer, DetectsByNameAndContent) {
   EXPECT_SS_ERROR(load_tokenizer(dir / "missing"), "missing", "no such file");
   fs::create_directories(dir / "empty");
   EXPECT_SS_ERROR(load_tokenizer(dir / "empty"),
-                  "no tokenizer.json, tokenizer.model or vocab.json");
+                  "no tokenizer.json, tokenizer.model, vocab.json");
 }
 
 }  // namespace
