@@ -63,13 +63,14 @@ const std::vector<std::string> kLmFlags = {"--text", "--tokenizer", "--probe", "
 // model's sink token when it has one; all of one length, ids inside the vocabulary.
 probe::ProbeSet probe_set_from_ids(const std::string& file, const nn::DecoderConfig& cfg, int64_t max_count) {
   probe::ProbeSet set;
+  const std::vector<int64_t> prefix = nn::model_prefix(cfg);
   for (auto& line : nn::read_id_lines(file)) {
     if (static_cast<int64_t>(set.sequences.size()) == max_count) break;
-    std::vector<int64_t> seq = nn::model_prefix(cfg);
+    std::vector<int64_t> seq = prefix;
     seq.insert(seq.end(), line.begin(), line.end());
     if (!set.sequences.empty() && seq.size() != set.sequences.front().size())
       throw Error(file + ": line " + std::to_string(set.sequences.size() + 1) + " has " + std::to_string(line.size()) +
-                  " ids, the first line " + std::to_string(set.sequences.front().size() - nn::model_prefix(cfg).size()));
+                  " ids, the first line " + std::to_string(set.sequences.front().size() - prefix.size()));
     for (int64_t id : seq)
       if (id >= cfg.vocab) throw Error(file + ": id " + std::to_string(id) + " is outside the model's vocabulary");
     if (seq.size() < 2) throw Error(file + ": sequences need at least 2 ids");

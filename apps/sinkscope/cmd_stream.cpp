@@ -108,7 +108,7 @@ void run_stream(const StreamOptions& o) {
           bar.advance();
           return !interrupted.load();
         },
-        p.kind == nn::CachePolicy::Dense ? dense_limit : 0);
+        dense_limit);  // applies to the dense policy only
     bar.finish();
     const size_t n = r.nll.size(), w = static_cast<size_t>(o.ppl_window);
     nlohmann::json windows = nlohmann::json::array();

@@ -19,13 +19,9 @@ struct TrainCli {
   bool resume = false;
   int64_t stop_at = -1, steps = 0;
   uint64_t seed = 0;
-  bool seed_set = false;
 };
 
 void run_train(const TrainCli& o, const CLI::App* cmd) {
-  // A folder would fail deep in the stream read with a message that does not name it.
-  if (std::filesystem::is_directory(o.config))
-    throw Error(o.config + ": is a directory, expected a training config file (.json, .yaml)");
   train::TrainConfig config = train::TrainConfig::from_file(o.config);
   // Flags override the file, and the result is what train_config.json records.
   if (cmd->count("--seed")) config.optim.seed = o.seed;

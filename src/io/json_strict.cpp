@@ -1,10 +1,9 @@
 #include "io/json_strict.h"
 
-#include <fstream>
-
 #include <unordered_set>
 #include <vector>
 
+#include "io/mmap_file.h"
 #include "util/error.h"
 
 namespace ss::io {
@@ -48,10 +47,9 @@ nlohmann::json parse_json_strict(const char* data, size_t size, const std::strin
 }
 
 nlohmann::json read_json_file(const std::string& path, int max_depth) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open");
-  const std::string text((std::istreambuf_iterator<char>(in)), {});
-  return parse_json_strict(text.data(), text.size(), path, "JSON", max_depth);
+  // MmapFile names the path for a missing file, a directory, a FIFO or a device.
+  const auto file = MmapFile::open(path);
+  return parse_json_strict(reinterpret_cast<const char*>(file->data()), file->size(), path, "JSON", max_depth);
 }
 
 int64_t json_int(const nlohmann::json& obj, const char* key, const std::string& where) {

@@ -4,9 +4,8 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
+#include "io/mmap_file.h"
 #include "util/error.h"
 
 namespace ss::io {
@@ -79,11 +78,8 @@ nlohmann::json parse_yaml(const std::string& text, const std::string& where) {
 }
 
 nlohmann::json read_yaml_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return parse_yaml(s.str(), path);
+  const auto file = MmapFile::open(path);  // names the path for a missing file or a directory
+  return parse_yaml(std::string(reinterpret_cast<const char*>(file->data()), file->size()), path);
 }
 
 }  // namespace ss::io
