@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "nn/kv_cache.h"
 #include "nn/runtime.h"
+#include "nn/vit_inputs.h"
 #include "util/error.h"
 
 namespace ss::cli {
@@ -39,17 +40,21 @@ void run_vit_bench(const BenchOptions& o) {
   if (dtypes.empty()) throw UsageError("--dtype: expected a list such as f32,bf16");
   for (const auto& d : dtypes) parse_dtype("--dtype", d);
 
-  at::manual_seed(o.seed);
-  const at::Tensor pixels = at::randn({o.batch, 3, o.resolution[0], o.resolution[1]});
   nlohmann::json rows = nlohmann::json::array();
-  at::Tensor reference;  // float32 output of the first f32 row, for the quality column
-  std::printf("%-6s %5s %9s %10s %10s %8s %9s\n", "dtype", "batch", "threads", "ms/image", "images/s", "reps",
-              "cos(f32)");
+  at::Tensor pixels, reference;  // reference: float32 output of the first f32 row, for the quality column
   nlohmann::json model_info;
   for (const auto& d : dtypes) {
     // A fresh load per dtype: casting bf16 weights back to f32 would not restore them.
     LoadedVit lv = load_vit(o.model, o.load, d);
     model_info = nn::to_json(lv.checkpoint.config);
+    if (!pixels.defined()) {  // after the first load: --resolution is checked against the patch, and a
+                              // model that does not load prints its error line and nothing else
+      nn::check_resolution(o.resolution, lv.model->config());
+      at::manual_seed(o.seed);
+      pixels = at::randn({o.batch, 3, o.resolution[0], o.resolution[1]});
+      std::printf("%-6s %5s %9s %10s %10s %8s %9s\n", "dtype", "batch", "threads", "ms/image", "images/s", "reps",
+                  "cos(f32)");
+    }
     nn::Hooks hooks;
     at::Tensor out;
     for (int i = 0; i < o.warmup; ++i) out = lv.model->forward(pixels, hooks).final_norm;
@@ -110,6 +115,18 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // each cache policy once its cache holds C entries (sink:4+(C-4), window:C, recompute:C, dense at C).
 void run_lm_bench(const LmBenchOptions& o) {
   if (o.pp <= 0 || o.tg <= 0 || o.steps <= 0 || o.reps <= 0) throw UsageError("--pp, --tg, --steps, --reps must be > 0");
+  // Both lists are checked before the model loads, not after minutes of pp/tg rows.
+  std::vector<int64_t> sizes;
+  for (const auto& size_text : split_csv(o.sizes)) {
+    char* end = nullptr;
+    const int64_t C = std::strtoll(size_text.c_str(), &end, 10);
+    if (*end || C < 8 || C > (1 << 20)) throw UsageError("--cache-sizes: '" + size_text + "' is not a size in 8..2^20");
+    sizes.push_back(C);
+  }
+  const std::vector<std::string> kinds = split_csv(o.policies);
+  for (const auto& kind : kinds)
+    if (kind != "dense" && kind != "window" && kind != "sink" && kind != "recompute")
+      throw UsageError("--policies: '" + kind + "' is not one of dense, window, sink, recompute");
   LoadedLm lm = load_lm(o.model);
   const nn::DecoderLM& m = *lm.model;
   const auto& c = lm.checkpoint.config;
@@ -136,16 +153,14 @@ void run_lm_bench(const LmBenchOptions& o) {
         for (int64_t t = 0; t < o.tg; ++t) m.forward(random_ids(1), at::full({1}, t, at::kLong), &cache, none);
         return seconds_since(t0);
       }, o.reps));
-  for (const auto& size_text : split_csv(o.sizes)) {
-    char* end = nullptr;
-    const int64_t C = std::strtoll(size_text.c_str(), &end, 10);
-    if (*end || C < 8 || C > (1 << 20)) throw UsageError("--cache-sizes: '" + size_text + "' is not a size in 8..2^20");
+  for (const int64_t C : sizes) {
+    const std::string size_text = std::to_string(C);
     if (c.pos == nn::PosKind::Learned && C + o.steps > c.max_positions) {
       std::printf("%-22s skipped: beyond the %lld learned positions\n", ("cache " + size_text).c_str(),
                   static_cast<long long>(c.max_positions));
       continue;
     }
-    for (const auto& kind : split_csv(o.policies)) {
+    for (const auto& kind : kinds) {
       const std::string spec = kind == "dense"    ? "dense"
                                : kind == "sink"   ? "sink:4+" + std::to_string(C - 4)
                                : kind == "window" ? "window:" + std::to_string(C)
@@ -196,7 +211,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--reps", o->reps, "timed repetitions (median reported)")->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "untimed warm-up forwards")->capture_default_str();
   cmd->add_option("--resolution", o->resolution, "input H W (multiples of the patch)")->expected(2);
-  cmd->add_option("--seed", o->seed, "seed for the random input");
+  cmd->add_option("--seed", o->seed, "seed for the random input")->check(at_least(0));
   cmd->add_option("--json", o->json_out, "also write the results as JSON");
   add_model_options(cmd, o->load);
   cmd->callback([o] { run_vit_bench(*o); });

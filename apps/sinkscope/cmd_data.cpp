@@ -97,7 +97,7 @@ void add_data_command(CLI::App& app) {
   }
   sample->add_option("--length", o->length, "tokens per sequence")->capture_default_str();
   sample->add_option("--split", o->split, "train | validation")->capture_default_str();
-  stream->add_option("--seed", o->seed, "stream seed (Bigram-Backcopy)");
+  stream->add_option("--seed", o->seed, "stream seed (Bigram-Backcopy)")->check(at_least(0));
   sample->callback([o] { run_sample(*o); });
   stream->callback([o] { run_stream(*o); });
 }

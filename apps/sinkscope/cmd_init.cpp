@@ -29,10 +29,11 @@ void add_init_command(CLI::App& app) {
   auto seed = std::make_shared<uint64_t>(0);
   cmd->add_option("CONFIG", *config, "JSON shape description")->required();
   cmd->add_option("--out", *out, "output folder (model.safetensors + sinkscope.json)")->required();
-  cmd->add_option("--seed", *seed, "random seed");
+  cmd->add_option("--seed", *seed, "random seed")->check(at_least(0));
   cmd->callback([config, out, seed] {
     const nlohmann::json j = io::read_json_file(*config);
     if (j.is_object() && j.contains("model_type")) {  // a Hugging Face decoder config.json
+      nn::decoder_config_from_hf(j, *config);  // checked first, so an error names CONFIG
       const int64_t params = nn::write_random_decoder(j, *out, *seed);
       std::cout << "wrote " << *out << " (" << j["model_type"].get<std::string>() << ", " << params
                 << " parameters)\n";

@@ -6,13 +6,13 @@
 #include <torch/version.h>
 
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <optional>
 
 #include "commands.h"
 #include "fix/register_neurons.h"
 #include "fix/tt_registers.h"
+#include "io/mmap_file.h"
 #include "nn/finite_check.h"
 #include "probe/inspect.h"
 #include "probe/lm_sinks.h"
@@ -104,7 +104,7 @@ void run_lm_inspect(const InspectCli& o, const CLI::App* cmd) {
   if (o.ids.empty() && po.kind == probe::ProbeKind::Natural && o.text.empty())
     throw UsageError("--probe natural needs --text FILE (or use --probe random|repeat, or --ids FILE)");
   if (po.kind != probe::ProbeKind::Natural && !o.text.empty()) throw UsageError("--text is read by --probe natural only");
-  if (!o.text.empty() && !std::filesystem::is_regular_file(o.text)) throw Error(o.text + ": no such file");
+  if (!o.text.empty()) io::MmapFile::open(o.text);  // before the model loads: names a missing file or a directory
   if (o.seq_len < 2) throw UsageError("--seq-len must be >= 2, got " + std::to_string(o.seq_len));
   if (o.num_seqs <= 0) throw UsageError("--num-seqs must be > 0, got " + std::to_string(o.num_seqs));
   if (o.batch <= 0) throw UsageError("--batch must be > 0, got " + std::to_string(o.batch));
@@ -269,11 +269,12 @@ void add_inspect_command(CLI::App& app) {
       "--detect-layer", [o](int64_t l) { o->detect_layer = l; },
       "block whose output defines the outliers (default -1; -2 for DINOv2-L/14, whose last block lowers the max norm)");
   cmd->add_option_function<double>(
-      "--norm-threshold", [o](double t) { o->threshold = t; }, "outlier threshold on the patch norm (tau)");
+      "--norm-threshold", [o](double t) { o->threshold = t; }, "outlier threshold on the patch norm (tau)")
+      ->check(at_least(0, false));
   cmd->add_option("--batch", o->batch, "images (LMs: probe sequences) per forward")->capture_default_str();
   cmd->add_option("--max-images", o->max_images, "images drawn in the HTML report")->capture_default_str();
   cmd->add_flag("--no-attention", o->no_attention, "skip attention statistics (faster on large models)");
-  cmd->add_flag("--check-finite", o->check_finite, "stop with an error naming the first tensor holding NaN/Inf");
+  add_check_finite_flag(cmd, o->check_finite);
   cmd->add_option("--resolution", o->resolution, "resize images to H W (multiples of the patch), no crop")->expected(2);
   cmd->add_option("--dtype", o->dtype, "compute dtype: f32 | bf16")->capture_default_str();
   add_tt_options(cmd, o->tt, false);
@@ -285,7 +286,9 @@ void add_inspect_command(CLI::App& app) {
   cmd->add_option("--seq-len", o->seq_len, "LMs: tokens per probe sequence (T, BOS included)")->capture_default_str();
   cmd->add_option("--num-seqs", o->num_seqs, "LMs: probe sequences")->capture_default_str();
   cmd->add_option("--epsilon", o->epsilon, "LMs: a head has a sink on k when alpha_k > eps")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "LMs: seed of --probe random|repeat")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "LMs: seed of --probe random|repeat")
+      ->capture_default_str()
+      ->check(at_least(0));
   cmd->add_flag("--no-bos", o->no_bos, "LMs: do not start the sequences with BOS");
   cmd->add_option("--ids", o->ids, "LMs: probe sequences from a file, one line of ids each (`sinkscope data sample`)");
   cmd->callback([o, cmd] { run_inspect(*o, cmd); });

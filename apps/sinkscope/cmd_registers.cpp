@@ -79,7 +79,8 @@ void add_registers_command(CLI::App& app) {
   cmd->add_option_function<int64_t>(
       "--detect-layer", [o](int64_t v) { o->find.detect_layer = v; }, "block whose output defines the outliers");
   cmd->add_option_function<double>(
-      "--norm-threshold", [o](double v) { o->find.threshold = v; }, "outlier threshold tau on the patch norm");
+      "--norm-threshold", [o](double v) { o->find.threshold = v; }, "outlier threshold tau on the patch norm")
+      ->check(at_least(0, false));
   cmd->add_option_function<int64_t>(
       "--top-layer", [o](int64_t v) { o->find.top_layer = v; }, "highest layer whose neurons are ranked (K)");
   cmd->add_option("--lowest-layer", o->find.lowest_layer, "lowest layer whose neurons are ranked")

@@ -4,11 +4,14 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
+#include <optional>
 
 #include "commands.h"
+#include "io/mmap_file.h"
+#include "nn/finite_check.h"
 #include "nn/lm_inputs.h"
 #include "nn/stream.h"
+#include "probe_cli.h"
 #include "report/line_plot.h"
 #include "util/error.h"
 #include "io/atomic_file.h"
@@ -22,7 +25,9 @@ namespace {
 
 struct StreamOptions {
   std::string model, text, ids_file, tokenizer, caches = "sink:4+252", out, plot, plot_scale = "auto";
-  int64_t max_tokens = 0, ppl_window = 1024, dense_limit = -1;
+  int64_t max_tokens = 0, ppl_window = 1024;
+  std::optional<int64_t> dense_limit;  // unset: 4x the trained context
+  bool check_finite = false;
 };
 
 double ppl(const std::vector<float>& nll, size_t begin, size_t end) {
@@ -55,6 +60,8 @@ nlohmann::json samples_json(const nn::StreamResult& r) {
 
 void run_stream(const StreamOptions& o) {
   if (o.max_tokens < 0 || o.ppl_window <= 0) throw UsageError("--max-tokens must be >= 0 and --ppl-window > 0");
+  if (o.dense_limit && *o.dense_limit < 0)
+    throw UsageError("--dense-limit must be >= 0 (0 = never), got " + std::to_string(*o.dense_limit));
   if (o.plot_scale != "auto" && o.plot_scale != "linear" && o.plot_scale != "log")
     throw UsageError("--plot-scale: expected auto, linear or log, got '" + o.plot_scale + "'");
   std::vector<nn::CachePolicy> policies;
@@ -69,10 +76,7 @@ void run_stream(const StreamOptions& o) {
   if (!o.text.empty()) {
     const auto tok = load_lm_tokenizer(lm.checkpoint, o.tokenizer);
     tokenizer_kind = tok->kind();
-    std::ifstream in(o.text, std::ios::binary);
-    if (!in) throw Error(o.text + ": cannot open");
-    const std::string text((std::istreambuf_iterator<char>(in)), {});
-    for (int32_t id : tok->encode(text, true)) ids.push_back(id);
+    for (int32_t id : tok->encode(io::read_file_bytes(o.text), true)) ids.push_back(id);
   } else {
     for (int64_t id : nn::read_ids_file(o.ids_file)) {
       if (id >= lm.model->config().vocab)
@@ -83,7 +87,7 @@ void run_stream(const StreamOptions& o) {
   if (o.max_tokens > 0 && static_cast<int64_t>(ids.size()) > o.max_tokens) ids.resize(static_cast<size_t>(o.max_tokens));
   if (ids.size() < 2) throw Error(source + ": fewer than 2 tokens");
   // Default: a dense cache may run 4x past the trained context (reported as extrapolation), then stops.
-  const int64_t dense_limit = o.dense_limit >= 0 ? o.dense_limit : 4 * lm.model->config().max_positions;
+  const int64_t dense_limit = o.dense_limit ? *o.dense_limit : 4 * lm.model->config().max_positions;
   // A dense cache grows with the stream (up to the limit): refuse one that cannot fit before it starts.
   for (const auto& p : policies)
     if (p.kind == nn::CachePolicy::Dense) {
@@ -95,10 +99,11 @@ void run_stream(const StreamOptions& o) {
       break;
     }
 
+  // --check-finite: a NaN stops the run with exit 1 like any other error (no JSON is written).
+  nn::Hooks finite;
+  if (o.check_finite) nn::install_finite_check(finite);
   nlohmann::json results = nlohmann::json::array();
   std::vector<report::PlotSeries> series;
-  std::printf("%-16s %9s %9s %9s %9s %10s %11s  %s\n", "cache", "tokens", "ppl", "ppl_last", "tok/s", "max_cache",
-              "rss_MiB", "note");
   for (const auto& p : policies) {
     Progress bar(p.name(), static_cast<int64_t>(ids.size()) - 1, "tok");
     const std::atomic<bool>& interrupted = interrupt_flag();  // Ctrl-C: keep the results so far
@@ -108,7 +113,8 @@ void run_stream(const StreamOptions& o) {
           bar.advance();
           return !interrupted.load();
         },
-        dense_limit);  // applies to the dense policy only
+        dense_limit,  // applies to the dense policy only
+        o.check_finite ? &finite : nullptr);
     bar.finish();
     const size_t n = r.nll.size(), w = static_cast<size_t>(o.ppl_window);
     nlohmann::json windows = nlohmann::json::array();
@@ -124,6 +130,9 @@ void run_stream(const StreamOptions& o) {
       note += (note.empty() ? "" : "; ") + std::string("positions beyond the trained context from token ") +
               std::to_string(r.extrapolated_after);
     const double tps = r.seconds > 0 ? static_cast<double>(n) / r.seconds : 0;
+    if (results.empty())  // after the first run, so an error before it (--check-finite) is the only output
+      std::printf("%-16s %9s %9s %9s %9s %10s %11s  %s\n", "cache", "tokens", "ppl", "ppl_last", "tok/s", "max_cache",
+                  "rss_MiB", "note");
     std::printf("%-16s %9zu %9.3f %9.3f %9.1f %10lld %5.0f->%-5.0f  %s\n", p.name().c_str(), n, ppl(r.nll, 0, n),
                 ppl(r.nll, n > w ? n - w : 0, n), tps, static_cast<long long>(r.max_cache_entries),
                 r.rss_start_kb / 1024.0, r.rss_end_kb / 1024.0, note.c_str());
@@ -168,8 +177,9 @@ void add_stream_command(CLI::App& app) {
   cmd->add_option("MODEL", o->model, "HF folder or llama2.c .bin")->required();
   cmd->add_option("--text", o->text, "text file to stream");
   cmd->add_option("--ids", o->ids_file, "token ids to stream instead of text (e.g. `sinkscope data stream`)");
-  cmd->add_option("--dense-limit", o->dense_limit,
-                  "tokens after which a dense cache stops (default 4x the trained context; 0 = never)");
+  cmd->add_option_function<int64_t>(
+      "--dense-limit", [o](int64_t n) { o->dense_limit = n; },
+      "tokens after which a dense cache stops (default 4x the trained context; 0 = never)");
   cmd->add_option("--cache", o->caches, "comma-separated cache policies")->capture_default_str();
   cmd->add_option("--max-tokens", o->max_tokens, "stop after this many tokens (0 = all)");
   cmd->add_option("--ppl-window", o->ppl_window, "tokens per windowed-perplexity bucket")->capture_default_str();
@@ -177,6 +187,7 @@ void add_stream_command(CLI::App& app) {
   cmd->add_option("--tokenizer", o->tokenizer, "tokenizer file or folder (default: beside the model)");
   cmd->add_option("--plot", o->plot, "PNG line plot of the windowed perplexity vs position, one line per policy");
   cmd->add_option("--plot-scale", o->plot_scale, "y axis of --plot: auto | linear | log")->capture_default_str();
+  add_check_finite_flag(cmd, o->check_finite);
   cmd->callback([o] { run_stream(*o); });
 }
 

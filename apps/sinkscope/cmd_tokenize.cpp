@@ -1,11 +1,11 @@
 // sinkscope tokenize: ids and pieces for a text, or text for ids - the first stop when outputs look wrong.
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "commands.h"
+#include "io/mmap_file.h"
 #include "util/error.h"
 
 namespace ss::cli {
@@ -22,7 +22,7 @@ void run_tokenize(const TokenizeOptions& o) {
   if (!o.tokenizer.empty()) {
     tok = text::load_tokenizer(o.tokenizer);
   } else if (!o.model.empty()) {
-    tok = load_lm_tokenizer(nn::load_decoder_checkpoint(o.model), "");
+    tok = load_lm_tokenizer(load_lm_checkpoint(o.model), "");
   } else {
     throw UsageError("give MODEL or --tokenizer FILE");
   }
@@ -43,11 +43,7 @@ void run_tokenize(const TokenizeOptions& o) {
     return;
   }
   std::string text = o.text;
-  if (!o.file.empty()) {
-    std::ifstream in(o.file, std::ios::binary);
-    if (!in) throw Error(o.file + ": cannot open");
-    text.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  if (!o.file.empty()) text = io::read_file_bytes(o.file);  // names a missing file or a directory
   const auto ids = tok->encode(text, !o.no_special);
   if (o.as_json) {
     nlohmann::json pieces = nlohmann::json::array();

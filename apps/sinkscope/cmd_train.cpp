@@ -72,7 +72,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--config", o->config, "training config (.json, .yaml)")->required();
   cmd->add_option("--out", o->out, "output folder (default out/train/<config name>)");
   cmd->add_flag("--resume", o->resume, "continue the run in --out from its last checkpoint");
-  cmd->add_option("--seed", o->seed, "override train.seed (initial weights)");
+  cmd->add_option("--seed", o->seed, "override train.seed (initial weights)")->check(at_least(0));
   cmd->add_option("--steps", o->steps, "override train.steps")->check(CLI::PositiveNumber);
   cmd->add_option("--attention", o->attention, "override model.attention");
   cmd->add_option("--stop-at", o->stop_at, "save a checkpoint and stop after this step (time-boxed runs)")

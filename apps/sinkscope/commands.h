@@ -32,6 +32,9 @@ struct LoadedVit {
 };
 LoadedVit load_vit(const std::string& path, const nn::VitLoadOptions& opts, const std::string& dtype);
 at::ScalarType parse_dtype(const std::string& flag, const std::string& value);
+// A number flag's lower bound, said plainly: "--seed: must be >= 0, got -1" (CLI11's NonNegativeNumber
+// prints its range with 300 digits, and unsigned options would otherwise take -1 as 2^64 - 1).
+CLI::Validator at_least(double min, bool or_equal = true);
 // "a,b,,c" -> {"a", "b", "c"}: list-valued flags.
 std::vector<std::string> split_csv(const std::string& s);
 
@@ -41,6 +44,8 @@ struct LoadedLm {
   std::unique_ptr<nn::DecoderLM> model;
 };
 LoadedLm load_lm(const std::string& path);
+// The checkpoint alone (tokenize); a vision model is refused with a usage error that says so.
+nn::DecoderCheckpoint load_lm_checkpoint(const std::string& path);
 std::unique_ptr<text::Tokenizer> load_lm_tokenizer(const nn::DecoderCheckpoint& ck, const std::string& flag);
 
 // The training config of a trained model folder (its train_config.json) or a config file.

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   app.footer("Run `sinkscope COMMAND --help` for a command's options and an example.");
   app.require_subcommand(1);
   int threads = 0;
-  app.add_option("--threads", threads, "compute threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", threads, "compute threads (default: all cores)")->check(ss::cli::at_least(0));
   app.parse_complete_callback([&threads] { ss::nn::set_threads(threads); });
   ss::cli::add_registered_commands(app);
   try {

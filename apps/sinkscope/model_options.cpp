@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "io/mmap_file.h"
 #include "nn/runtime.h"
 #include "util/error.h"
 
@@ -24,6 +25,18 @@ at::ScalarType parse_dtype(const std::string& flag, const std::string& value) {
   throw UsageError(flag + " '" + value + "': expected f32 or bf16");
 }
 
+CLI::Validator at_least(double min, bool or_equal) {
+  std::ostringstream bound;
+  bound << (or_equal ? ">= " : "> ") << min;
+  return CLI::Validator(
+      [min, or_equal, bound = bound.str()](std::string& s) {
+        double v = 0;
+        const bool ok = CLI::detail::lexical_cast(s, v) && (or_equal ? v >= min : v > min);
+        return ok ? std::string() : "must be " + bound + ", got " + s;
+      },
+      or_equal && min == 0 ? "NONNEGATIVE" : "NUMBER " + bound.str());
+}
+
 std::vector<std::string> split_csv(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream in(s);
@@ -34,6 +47,18 @@ std::vector<std::string> split_csv(const std::string& s) {
 
 LoadedVit load_vit(const std::string& path, const nn::VitLoadOptions& opts, const std::string& dtype) {
   const at::ScalarType st = parse_dtype("--dtype", dtype);
+  // A language model would otherwise fail in a ViT parser with a message about its bytes.
+  if (nn::is_decoder_checkpoint(path))
+    throw UsageError(path + " is a language model; this command needs a vision model (DINOv2, CLIP, ViT, DeiT)");
+  // Checked even where the checkpoint says everything itself and the flags would go unread.
+  if (!opts.model_args.empty()) io::MmapFile::open(opts.model_args.string());
+  if (opts.activation) {
+    try {
+      nn::activation_from_name(*opts.activation);
+    } catch (const UsageError& e) {
+      throw UsageError(std::string("--act: ") + e.what());
+    }
+  }
   LoadedVit lv;
   lv.checkpoint = nn::load_vit_checkpoint(path, opts);
   try {

@@ -21,12 +21,12 @@ std::vector<std::string> collect_images(const std::vector<std::string>& inputs) 
           found.push_back(e.path().string());
       }
       std::sort(found.begin(), found.end());
-      if (found.empty()) throw UsageError(in + ": no .png/.jpg/.jpeg images in this directory");
+      if (found.empty()) throw Error(in + ": no .png/.jpg/.jpeg images in this directory");
       out.insert(out.end(), found.begin(), found.end());
     } else if (fs::exists(in)) {
       out.push_back(in);
     } else {
-      throw UsageError(in + ": no such file or directory");
+      throw Error(in + ": no such file or directory");  // a missing input is bad data (exit 1), as in trace
     }
   }
   if (out.empty()) throw UsageError("no images given");
@@ -43,6 +43,10 @@ void add_tt_options(CLI::App* cmd, TtCliOptions& o, bool keep_flag) {
                   "untouched (batch-correct)")
       ->capture_default_str();
   if (keep_flag) cmd->add_flag("--keep-registers", o.keep, "keep the appended register tokens in the outputs");
+}
+
+void add_check_finite_flag(CLI::App* cmd, bool& check_finite) {
+  cmd->add_flag("--check-finite", check_finite, "stop with an error naming the first tensor holding NaN/Inf");
 }
 
 int64_t install_tt(nn::Hooks& hooks, const nn::VisionTransformer& model, const TtCliOptions& o) {

@@ -42,6 +42,7 @@ class Block(nn.Module):
         self.q, self.k, self.v, self.o = (nn.Linear(dim, dim, bias=False) for _ in range(4))
         self.gate, self.up = nn.Linear(dim, ffn, bias=False), nn.Linear(dim, ffn, bias=False)
         self.down = nn.Linear(ffn, dim, bias=False)
+        self.keep_probs, self.probs = False, None
 
     def forward(self, x, cos, sin, mask):
         B, T, D = x.shape
@@ -49,7 +50,9 @@ class Block(nn.Module):
         q, k, v = (p(h).view(B, T, self.heads, self.hd).transpose(1, 2) for p in (self.q, self.k, self.v))
         q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
         a = (q / math.sqrt(self.hd)) @ k.transpose(-2, -1)
-        a = a.masked_fill(~mask, float("-inf")).softmax(-1) @ v
+        probs = a.masked_fill(~mask, float("-inf")).softmax(-1)
+        self.probs = probs.detach() if self.keep_probs else None  # for bb_crosscheck.py
+        a = probs @ v
         x = x + self.o(a.transpose(1, 2).reshape(B, T, D))
         h = self.mlp_norm(x)
         return x + self.down(F.silu(self.gate(h)) * self.up(h))

@@ -50,4 +50,10 @@ MmapFile::~MmapFile() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
+std::string read_file_bytes(const std::string& path) {
+  const auto file = MmapFile::open(path);
+  if (file->size() == 0) return {};  // data() is nullptr then
+  return std::string(reinterpret_cast<const char*>(file->data()), file->size());
+}
+
 }  // namespace ss::io

@@ -35,4 +35,8 @@ class MmapFile {
   size_t size_;
 };
 
+// The whole file as bytes (text and id inputs: --text, --file, --ids), with open()'s refusals, so a
+// directory or a FIFO is named as such instead of reading as an empty text.
+std::string read_file_bytes(const std::string& path);
+
 }  // namespace ss::io

@@ -1,16 +1,14 @@
 #include "io/safetensors.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <nlohmann/json.hpp>
 #include <tuple>
-#include <unordered_set>
 
+#include "io/atomic_file.h"
 #include "io/checked_math.h"
 #include "io/json_strict.h"
 #include "io/mmap_file.h"
+#include "io/safetensors_header.h"
 #include "util/error.h"
 
 namespace ss::io {
@@ -183,92 +181,23 @@ const RawTensor* SafetensorsFile::find(const std::string& name) const {
   return it == by_name_.end() ? nullptr : &tensors_[it->second];
 }
 
-namespace {
-
-// "<path>.tmp", removed again unless the write got as far as the rename.
-class TempFile {
- public:
-  explicit TempFile(std::string path)
-      : path_(std::move(path)),
-        file_(std::fopen(path_.c_str(), "wb")),
-        created_(file_ != nullptr) {}
-  ~TempFile() {
-    if (file_) std::fclose(file_);
-    if (created_ && !committed_) std::remove(path_.c_str());
-  }
-  const std::string& path() const { return path_; }
-  bool write(const void* p, size_t n) {
-    return n == 0 || (file_ && std::fwrite(p, 1, n, file_) == n);
-  }
-  // fclose flushes, so a full disk may only show up here.
-  bool close() {
-    std::FILE* f = file_;
-    file_ = nullptr;
-    return f && std::fclose(f) == 0;
-  }
-  void commit() { committed_ = true; }
-
- private:
-  std::string path_;
-  std::FILE* file_;
-  bool created_;
-  bool committed_ = false;
-};
-
-// The header JSON, spaced to a multiple of 8, for `order` laid out back to back.
-std::string build_header(const std::string& path, const std::vector<const RawTensor*>& order,
-                         const std::map<std::string, std::string>& metadata) {
-  nlohmann::ordered_json h = nlohmann::ordered_json::object();
-  if (!metadata.empty()) h["__metadata__"] = metadata;
-  uint64_t offset = 0;
-  for (const RawTensor* t : order) {
-    h[t->name] = {{"dtype", dtype_name(t->dtype)},
-                  {"shape", t->shape},
-                  {"data_offsets", {offset, offset + t->nbytes}}};
-    offset += t->nbytes;  // cannot overflow: every nbytes is an in-memory buffer's size
-  }
-  std::string s;
-  try {
-    s = h.dump();
-  } catch (const nlohmann::json::exception& e) {
-    fail(path, std::string("cannot encode the header: ") + e.what());
-  }
-  s.append((8 - s.size() % 8) % 8, ' ');
-  return s;
-}
-
-}  // namespace
-
 void write_safetensors(const std::string& path, const std::vector<RawTensor>& tensors,
                        const std::map<std::string, std::string>& metadata) {
-  std::vector<const RawTensor*> order;
-  std::unordered_set<std::string> names;
+  std::vector<HeaderEntry> entries;
+  std::unordered_map<std::string, const RawTensor*> by_name;
   for (const RawTensor& t : tensors) {
-    if (t.name == "__metadata__") fail(path, "tensor name '__metadata__' is reserved");
-    if (!names.insert(t.name).second) fail(path, "two tensors are named " + quoted(t.name));
-    auto nbytes = checked_nbytes(t.shape, t.dtype);
-    if (!nbytes || *nbytes != t.nbytes || (t.nbytes && !t.data))
-      fail(path, "tensor " + quoted(t.name) + " has " + std::to_string(t.nbytes) +
-                     " bytes of data, which does not match " + dtype_name(t.dtype) + " " +
-                     shape_str(t.shape));
-    order.push_back(&t);
+    entries.push_back(checked_entry(path, t));
+    by_name.emplace(t.name, &t);
   }
-  // DType is declared in increasing alignment, like the reference's Dtype.
-  std::sort(order.begin(), order.end(), [](const RawTensor* a, const RawTensor* b) {
-    if (a->dtype != b->dtype) return a->dtype > b->dtype;
-    return a->name < b->name;
-  });
-  const std::string header = build_header(path, order, metadata);
+  order_for_writing(path, entries);
+  const std::string header = encode_header(path, entries, metadata);
 
-  TempFile tmp(path + ".tmp");
-  uint8_t len[8];
-  for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(uint64_t{header.size()} >> (8 * i));
-  bool ok = tmp.write(len, 8) && tmp.write(header.data(), header.size());
-  for (const RawTensor* t : order) ok = ok && tmp.write(t->data, t->nbytes);
-  if (!tmp.close() || !ok) fail(tmp.path(), std::string("cannot write: ") + std::strerror(errno));
-  if (std::rename(tmp.path().c_str(), path.c_str()) != 0)
-    fail(path, std::string("cannot rename the temporary file into place: ") + std::strerror(errno));
-  tmp.commit();
+  AtomicFile out(path);
+  const std::string len = encode_header_length(header.size());
+  out.append(len.data(), len.size());
+  out.append(header.data(), header.size());
+  for (const HeaderEntry& e : entries) out.append(by_name.at(e.name)->data, e.nbytes);
+  out.commit();
 }
 
 }  // namespace ss::io

@@ -1,6 +1,12 @@
 #include "nn/decoder.h"
 
+#include <ATen/autocast_mode.h>
+
 #include "nn/attention.h"
+#include "nn/fused_attention.h"
+#include "nn/fused_mlp.h"
+#include "nn/fused_rmsnorm.h"
+#include "nn/fused_rope.h"
 #include "nn/layers.h"
 #include "util/error.h"
 
@@ -66,44 +72,74 @@ static at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& w, double eps)
   return x * at::rsqrt(x.pow(2).mean(-1, true) + eps) * w;
 }
 
-at::Tensor DecoderLM::norm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const {
-  if (cfg_.norm == NormKind::RmsNorm) return rms_norm(x, w, cfg_.norm_eps);
+// Keys at positions <= the query's position are exactly the causal triangle when positions increase.
+static bool strictly_increasing(const at::Tensor& positions) {
+  const at::Tensor p = positions.contiguous();
+  const int64_t* v = p.data_ptr<int64_t>();
+  for (int64_t i = 1; i < p.numel(); ++i)
+    if (v[i] <= v[i - 1]) return false;
+  return true;
+}
+
+bool DecoderLM::fused_step(const at::Tensor& x) const {
+  return fused_training_ && at::GradMode::is_enabled() && tok_emb_.requires_grad() &&
+         x.scalar_type() == at::kFloat && !at::autocast::is_cpu_enabled();
+}
+
+at::Tensor DecoderLM::norm(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, bool fused) const {
+  if (cfg_.norm == NormKind::RmsNorm) return fused ? fused_rms_norm(x, w, cfg_.norm_eps) : rms_norm(x, w, cfg_.norm_eps);
   return at::layer_norm(x, {cfg_.dim}, w, b, cfg_.norm_eps);
 }
 
 at::Tensor DecoderLM::attention(int64_t i, const Block& b, const at::Tensor& h, const at::Tensor& positions,
-                                const RopeAngles& angles, KVCache* cache, const Hooks& hooks) const {
+                                const RopeAngles& angles, KVCache* cache, const Hooks& hooks, bool fused) const {
   const std::string p = "blocks." + std::to_string(i) + ".attn";
   const int64_t B = h.size(0), T = h.size(1), hd = cfg_.head_dim;
   auto heads = [&](const at::Tensor& x, int64_t n) { return x.view({B, T, n, hd}).transpose(1, 2); };
-  at::Tensor q = heads(linear(h, b.q_w, b.q_b), cfg_.heads);
-  at::Tensor k = heads(linear(h, b.k_w, b.k_b), cfg_.kv_heads);
-  at::Tensor v = heads(linear(h, b.v_w, b.v_b), cfg_.kv_heads);
-  if (cfg_.qk_norm) {
-    q = rms_norm(q, b.q_norm, cfg_.norm_eps);
-    k = rms_norm(k, b.k_norm, cfg_.norm_eps);
-  }
-  if (cfg_.pos == PosKind::Rope) {
-    q = rope_.apply(q, angles);
-    k = rope_.apply(k, angles);
+  at::Tensor q, k, v;
+  if (fused && cfg_.pos == PosKind::Rope && cfg_.rope_style == RopeStyle::Half && cfg_.rotary_dim == hd &&
+      !cfg_.qk_norm && !b.q_b.defined() && !b.k_b.defined() && !b.v_b.defined()) {
+    // One product for q|k|v (the weights stacked inside autograd), then head split + RoPE in one pass.
+    const auto heads_qkv = fused_qkv_rope(at::linear(h, at::cat({b.q_w, b.k_w, b.v_w})), angles.cos, angles.sin,
+                                          cfg_.heads, cfg_.kv_heads);
+    q = heads_qkv[0];
+    k = heads_qkv[1];
+    v = heads_qkv[2];
+  } else {
+    q = heads(linear(h, b.q_w, b.q_b), cfg_.heads);
+    k = heads(linear(h, b.k_w, b.k_b), cfg_.kv_heads);
+    v = heads(linear(h, b.v_w, b.v_b), cfg_.kv_heads);
+    if (cfg_.qk_norm) {
+      q = rms_norm(q, b.q_norm, cfg_.norm_eps);
+      k = rms_norm(k, b.k_norm, cfg_.norm_eps);
+    }
+    if (cfg_.pos == PosKind::Rope) {
+      q = rope_.apply(q, angles);
+      k = rope_.apply(k, angles);
+    }
   }
   hooks.visit(p + ".q", q);
   hooks.visit(p + ".k", k);
   hooks.visit(p + ".v", v);
-  at::Tensor key_pos = positions;
-  if (cache) {
-    const int64_t past = cache->length();
-    std::tie(k, v) = cache->append(i, k, v);
-    key_pos = at::cat({at::arange(past, positions.options()), positions});
+  at::Tensor a;
+  if (fused && !cache && cfg_.attn == AttnKind::Softmax && !hooks.wants(p + ".probs") && strictly_increasing(positions)) {
+    a = fused_causal_attention(q, k, v).transpose(1, 2);
+  } else {
+    at::Tensor key_pos = positions;
+    if (cache) {
+      const int64_t past = cache->length();
+      std::tie(k, v) = cache->append(i, k, v);
+      key_pos = at::cat({at::arange(past, positions.options()), positions});
+    }
+    // Causal: a query sees the keys at its own position and before.
+    const at::Tensor mask = key_pos.unsqueeze(0) <= positions.unsqueeze(1);
+    const int64_t groups = cfg_.heads / cfg_.kv_heads;  // GQA: query head j reads kv head j / groups
+    if (groups > 1) {
+      k = k.repeat_interleave(groups, 1);
+      v = v.repeat_interleave(groups, 1);
+    }
+    a = attend(q, k, v, hooks, p, mask, AttnOp{cfg_.attn, b.sinks, cfg_.sigmoid_bias}).transpose(1, 2);
   }
-  // Causal: a query sees the keys at its own position and before.
-  const at::Tensor mask = key_pos.unsqueeze(0) <= positions.unsqueeze(1);
-  const int64_t groups = cfg_.heads / cfg_.kv_heads;  // GQA: query head j reads kv head j / groups
-  if (groups > 1) {
-    k = k.repeat_interleave(groups, 1);
-    v = v.repeat_interleave(groups, 1);
-  }
-  at::Tensor a = attend(q, k, v, hooks, p, mask, AttnOp{cfg_.attn, b.sinks, cfg_.sigmoid_bias}).transpose(1, 2);
   if (b.attn_gate_w.defined()) {
     // G1: query-dependent sparse gate on each head's output ([B, T, heads, head_dim or 1]).
     at::Tensor g = at::sigmoid(linear(h, b.attn_gate_w, at::Tensor())).view({B, T, cfg_.heads, -1});
@@ -115,12 +151,17 @@ at::Tensor DecoderLM::attention(int64_t i, const Block& b, const at::Tensor& h, 
   return a;
 }
 
-at::Tensor DecoderLM::mlp(int64_t i, const Block& b, const at::Tensor& h, const Hooks& hooks) const {
+at::Tensor DecoderLM::mlp(int64_t i, const Block& b, const at::Tensor& h, const Hooks& hooks, bool fused) const {
   const std::string p = "blocks." + std::to_string(i) + ".mlp";
-  at::Tensor act = cfg_.swiglu ? at::silu(linear(h, b.gate_w, at::Tensor())) * linear(h, b.up_w, at::Tensor())
-                               : activate(linear(h, b.up_w, b.up_b), cfg_.act);
-  hooks.visit(p + ".act", act);
-  at::Tensor out = linear(act, b.down_w, b.down_b);
+  at::Tensor out;
+  if (fused && cfg_.swiglu && !hooks.wants(p + ".act")) {
+    out = fused_swiglu_mlp(h, b.gate_w, b.up_w, b.down_w);
+  } else {
+    at::Tensor act = cfg_.swiglu ? at::silu(linear(h, b.gate_w, at::Tensor())) * linear(h, b.up_w, at::Tensor())
+                                 : activate(linear(h, b.up_w, b.up_b), cfg_.act);
+    hooks.visit(p + ".act", act);
+    out = linear(act, b.down_w, b.down_b);
+  }
   hooks.visit(p + ".out", out);
   return out;
 }
@@ -141,19 +182,20 @@ at::Tensor DecoderLM::forward(const at::Tensor& ids, const at::Tensor& positions
   }
   hooks.visit("tokens_in", x);
   const RopeAngles angles = cfg_.pos == PosKind::Rope ? rope_.angles(positions) : RopeAngles{};
+  const bool fused = fused_step(x);
   for (int64_t i = 0; i < cfg_.layers; ++i) {
     const Block& b = blocks_[i];
     if (cfg_.parallel_residual) {
-      x = x + attention(i, b, norm(x, b.attn_norm_w, b.attn_norm_b), positions, angles, cache, hooks) +
-          mlp(i, b, norm(x, b.mlp_norm_w, b.mlp_norm_b), hooks);
+      x = x + attention(i, b, norm(x, b.attn_norm_w, b.attn_norm_b, fused), positions, angles, cache, hooks, fused) +
+          mlp(i, b, norm(x, b.mlp_norm_w, b.mlp_norm_b, fused), hooks, fused);
     } else {
-      x = x + attention(i, b, norm(x, b.attn_norm_w, b.attn_norm_b), positions, angles, cache, hooks);
-      x = x + mlp(i, b, norm(x, b.mlp_norm_w, b.mlp_norm_b), hooks);
+      x = x + attention(i, b, norm(x, b.attn_norm_w, b.attn_norm_b, fused), positions, angles, cache, hooks, fused);
+      x = x + mlp(i, b, norm(x, b.mlp_norm_w, b.mlp_norm_b, fused), hooks, fused);
     }
     hooks.visit("blocks." + std::to_string(i) + ".out", x);
   }
   if (cache) cache->commit(ids.size(1));
-  at::Tensor h = norm(x, final_w_, final_b_);
+  at::Tensor h = norm(x, final_w_, final_b_, fused);
   hooks.visit("final_norm", h);
   at::Tensor logits = at::linear(h, lm_head_);
   hooks.visit("logits", logits);

@@ -163,7 +163,11 @@ DecoderConfig decoder_config_from_hf(const json& j, const std::string& file) {
   } catch (const UsageError& e) {
     throw Error(file + ": " + e.what());
   }
-  validate(c);
+  try {
+    validate(c);
+  } catch (const Error& e) {  // "llama config: kv_heads must divide heads" alone does not say which file
+    throw Error(file + ": " + e.what());
+  }
   return c;
 }
 

@@ -21,18 +21,20 @@ int64_t sample_token(const at::Tensor& logits, const SamplingOptions& opts, at::
 }
 
 std::vector<int64_t> generate(const DecoderLM& model, const std::vector<int64_t>& prompt, int64_t n,
-                              const SamplingOptions& opts, const std::function<bool(int64_t)>& on_token) {
+                              const SamplingOptions& opts, const std::function<bool(int64_t)>& on_token,
+                              const Hooks* hooks) {
   if (prompt.empty()) throw UsageError("generation needs a non-empty prompt (at least a BOS token)");
   if (opts.top_p <= 0.0 || opts.top_p > 1.0) throw UsageError("--top-p must be in (0, 1]");
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(opts.seed);
   KVCache cache(model.config().layers);
-  Hooks none;
+  const Hooks none;
+  const Hooks& h = hooks ? *hooks : none;
   std::vector<int64_t> out;
   at::Tensor ids = at::tensor(prompt, at::kLong).unsqueeze(0);
   int64_t pos = 0;
   for (int64_t step = 0; step < n; ++step) {
     const at::Tensor positions = at::arange(pos, pos + ids.size(1), at::kLong);
-    const at::Tensor logits = model.forward(ids, positions, &cache, none);
+    const at::Tensor logits = model.forward(ids, positions, &cache, h);
     pos += ids.size(1);
     const int64_t id = sample_token(logits[0][-1], opts, gen);
     out.push_back(id);

@@ -19,8 +19,10 @@ struct SamplingOptions {
 
 // Feeds `prompt` (non-empty) and emits up to `n` new ids. `on_token(id)` is called for each new id
 // as soon as it is chosen (streaming); returning false stops early. Returns the new ids.
+// `hooks` (e.g. --check-finite's) run on every forward; nullptr runs with none, at no cost.
 std::vector<int64_t> generate(const DecoderLM& model, const std::vector<int64_t>& prompt, int64_t n,
-                              const SamplingOptions& opts, const std::function<bool(int64_t)>& on_token = {});
+                              const SamplingOptions& opts, const std::function<bool(int64_t)>& on_token = {},
+                              const Hooks* hooks = nullptr);
 
 // Samples one id from logits [V] (exposed for tests).
 int64_t sample_token(const at::Tensor& logits, const SamplingOptions& opts, at::Generator& gen);

@@ -8,6 +8,7 @@
 
 namespace ss::nn {
 
+// Throws ss::Error "<path>: ..." for a missing file, a directory, a word that is not an id, or no ids.
 std::vector<int64_t> read_ids_file(const std::string& path);
 
 // One sequence per non-empty line of whitespace-separated ids (what `sinkscope data` writes).

@@ -32,8 +32,10 @@ struct StreamResult {
 // `on_token(done)` reports progress; returning false stops early (results so far are kept).
 // A dense cache grows with the stream (O(n) memory and time per token); it stops after
 // `dense_limit` tokens (0 = never) with the reason in `stopped`, so a long stream fails cleanly.
+// `hooks` (e.g. --check-finite's) run on every forward; nullptr runs with none, at no cost.
 StreamResult stream_nll(const DecoderLM& model, const std::vector<int64_t>& ids, const CachePolicy& policy,
-                        const std::function<bool(int64_t)>& on_token = {}, int64_t dense_limit = 0);
+                        const std::function<bool(int64_t)>& on_token = {}, int64_t dense_limit = 0,
+                        const Hooks* hooks = nullptr);
 
 // Resident set size of this process now, in KiB (Linux /proc/self/statm).
 int64_t current_rss_kb();

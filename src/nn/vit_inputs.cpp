@@ -8,15 +8,19 @@
 
 namespace ss::nn {
 
+void check_resolution(const std::vector<int>& resolution, const VitConfig& config) {
+  if (resolution.size() != 2 || resolution[0] <= 0 || resolution[1] <= 0 || resolution[0] % config.patch ||
+      resolution[1] % config.patch || resolution[0] > 8192 || resolution[1] > 8192)
+    throw UsageError("--resolution: expected H W, positive multiples of the patch size " +
+                     std::to_string(config.patch) + " up to 8192");
+}
+
 at::Tensor load_images(const std::vector<std::string>& paths, const VitConfig& config,
                        const std::vector<int>& resolution) {
   image::Preprocess pp;
   const PreprocessSpec& spec = config.preprocess;
   if (!resolution.empty()) {
-    if (resolution.size() != 2 || resolution[0] <= 0 || resolution[1] <= 0 || resolution[0] % config.patch ||
-        resolution[1] % config.patch || resolution[0] > 8192 || resolution[1] > 8192)
-      throw UsageError("--resolution: expected H W, positive multiples of the patch size " +
-                       std::to_string(config.patch) + " up to 8192");
+    check_resolution(resolution, config);
     pp.resize_h = resolution[0];
     pp.resize_w = resolution[1];
   } else if (spec.exact_resize) {

@@ -17,6 +17,9 @@ namespace ss::nn {
 at::Tensor load_images(const std::vector<std::string>& paths, const VitConfig& config,
                        const std::vector<int>& resolution);
 
+// Throws ss::UsageError naming --resolution unless it is H W, positive multiples of the patch up to 8192.
+void check_resolution(const std::vector<int>& resolution, const VitConfig& config);
+
 // `pixel_values` from a safetensors file: [B, 3, H, W] (a [3, H, W] tensor is taken as B = 1).
 at::Tensor load_pixel_file(const std::string& path);
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "nn/fused_vec.h"
 #include "util/error.h"
 
 namespace ss::train {
@@ -14,6 +15,32 @@ AdamW::AdamW(std::vector<Param> params, double beta1, double beta2, double eps, 
   }
 }
 
+namespace {
+
+// One parameter's update in one pass, rounding exactly as torch.optim.AdamW's single-tensor step
+// (one ATen op per line there) does on an AVX2 CPU, where ATen's add(alpha) and addcmul are fused
+// multiply-adds and the other ops are not (adamw.cpp is built with -ffp-contract=off, so the
+// compiler adds no others):
+//   p = p * (1 - lr wd)                                   (decoupled decay, Loshchilov & Hutter 2019)
+//   m = fma(g, 1 - b1, m b1),   v = fma((1 - b2) g, g, v b2)
+//   p = p + ((-lr / (1 - b1^t)) m) / (sqrt(v) / sqrt(1 - b2^t) + eps)
+struct Coefs {
+  float decay, b1, one_minus_b1, b2, one_minus_b2, bc2_sqrt, eps, step;
+};
+
+SS_FUSED_KERNEL void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, const Coefs& c) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float mi = std::fma(g[i], c.one_minus_b1, m[i] * c.b1);
+    const float vi = std::fma(c.one_minus_b2 * g[i], g[i], v[i] * c.b2);
+    m[i] = mi;
+    v[i] = vi;
+    const float decayed = p[i] * c.decay;
+    p[i] = decayed + c.step * mi / (std::sqrt(vi) / c.bc2_sqrt + c.eps);
+  }
+}
+
+}  // namespace
+
 void AdamW::step(double lr) {
   at::NoGradGuard no_grad;
   ++t_;
@@ -23,11 +50,16 @@ void AdamW::step(double lr) {
     at::Tensor& p = params_[i].value;
     const at::Tensor& g = p.grad();
     if (!g.defined()) continue;
-    if (params_[i].decay && wd_ > 0) p.mul_(1 - lr * wd_);  // decoupled weight decay
-    m_[i].mul_(beta1_).add_(g, 1 - beta1_);
-    v_[i].mul_(beta2_).addcmul_(g, g, 1 - beta2_);
-    const at::Tensor denom = (v_[i].sqrt() / bc2_sqrt).add_(eps_);
-    p.addcdiv_(m_[i], denom, -lr / bc1);
+    TORCH_CHECK(p.is_contiguous() && p.scalar_type() == at::kFloat && g.scalar_type() == at::kFloat,
+                "AdamW: contiguous float32 parameters");
+    const at::Tensor grad = g.contiguous();
+    const Coefs c{static_cast<float>(params_[i].decay && wd_ > 0 ? 1 - lr * wd_ : 1.0),
+                  static_cast<float>(beta1_), static_cast<float>(1 - beta1_), static_cast<float>(beta2_),
+                  static_cast<float>(1 - beta2_), static_cast<float>(bc2_sqrt), static_cast<float>(eps_),
+                  static_cast<float>(-lr / bc1)};
+    adamw_update(p.data_ptr<float>(), grad.data_ptr<float>(), m_[i].data_ptr<float>(), v_[i].data_ptr<float>(),
+                 p.numel(), c);
+    for (at::Tensor* t : {&p, &m_[i], &v_[i]}) t->unsafeGetTensorImpl()->bump_version();  // written in place
   }
 }
 

@@ -9,8 +9,9 @@
 //   x_{t+1} = x_{t-1}                 if x_t is a trigger token         ("backcopy")
 //   x_{t+1} ~ P(. | x_t)              otherwise                          ("bigram")
 // The copy needs attention (look one token back); the bigram part needs none. So a head is useful
-// only at trigger positions and must do nothing elsewhere: it learns to park its attention on BOS
-// (the "dormant" phase), which is the attention sink.
+// only at trigger positions and must do nothing elsewhere. Guo et al. find it parks its attention on
+// BOS there (the "dormant" phase, the attention sink); a head can also do nothing by attending
+// uniformly (q ≈ 0), which is what our small models do at the shipped budget (docs/results.md).
 //
 // What the paper fixes and what we choose (its code: github.com/GuoTianYu2000/Active-Dormant-Attention,
 // BBM/): its bigram table is estimated from a natural-text corpus and its k = 3 trigger tokens are
