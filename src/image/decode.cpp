@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -75,21 +76,21 @@ std::string hex_prefix(const uint8_t* data, size_t n) {
 
 namespace detail {
 
-void check_decoded_size(int64_t width, int64_t height, const std::string& name) {
-  if (!within_limits(width, height))
+void check_decoded_size(int64_t width, int64_t height, int64_t max_pixels, const std::string& name) {
+  if (!within_limits(width, height) || width * height > max_pixels)
     throw Error(name + ": image is " + std::to_string(width) + "x" + std::to_string(height) +
                 " pixels; this reader accepts 1.." + std::to_string(kMaxSide) + " per side and at most " +
-                std::to_string(kMaxPixels) + " pixels");
+                std::to_string(std::min(max_pixels, kMaxPixels)) + " pixels");
 }
 
 }  // namespace detail
 
-Image decode_image(const uint8_t* data, size_t n, const std::string& name_for_errors) {
+Image decode_image(const uint8_t* data, size_t n, const std::string& name_for_errors, int64_t max_pixels) {
   const std::string& name = name_for_errors;
   if (n == 0) throw Error(name + ": empty file, expected a PNG or JPEG image");
-  if (starts_with(data, n, "\x89PNG\r\n\x1a\n", 8)) return detail::decode_png(data, n, name);
+  if (starts_with(data, n, "\x89PNG\r\n\x1a\n", 8)) return detail::decode_png(data, n, max_pixels, name);
   // PIL's JpegImagePlugin accepts exactly this prefix (SOI followed by any marker).
-  if (starts_with(data, n, "\xff\xd8\xff", 3)) return detail::decode_jpeg(data, n, name);
+  if (starts_with(data, n, "\xff\xd8\xff", 3)) return detail::decode_jpeg(data, n, max_pixels, name);
   if (const char* fmt = other_format(data, n))
     throw Error(name + ": " + fmt + " images are not supported, expected PNG or JPEG");
   throw Error(name + ": not a PNG or JPEG image (starts with bytes " + hex_prefix(data, n) + ")");

@@ -109,7 +109,7 @@ void row_to_rgb(const uint8_t* in, int components, int width, uint8_t* out) {
 
 // Returns false after a libjpeg error or a refused file (reason in r.message). Only r is touched
 // after setjmp.
-bool run(JpegReader& r, const uint8_t* data, size_t n, const std::string& name) {
+bool run(JpegReader& r, const uint8_t* data, size_t n, int64_t max_pixels, const std::string& name) {
   if (setjmp(r.jump)) return false;
   jpeg_create_decompress(&r.cinfo);
   r.created = true;
@@ -117,7 +117,7 @@ bool run(JpegReader& r, const uint8_t* data, size_t n, const std::string& name) 
   jpeg_mem_src(&r.cinfo, data, static_cast<unsigned long>(n));
   jpeg_read_header(&r.cinfo, TRUE);
 
-  check_decoded_size(r.cinfo.image_width, r.cinfo.image_height, name);
+  check_decoded_size(r.cinfo.image_width, r.cinfo.image_height, max_pixels, name);
   switch (r.cinfo.num_components) {
     case 1: r.cinfo.out_color_space = JCS_GRAYSCALE; break;
     case 3: r.cinfo.out_color_space = JCS_RGB; break;
@@ -152,14 +152,14 @@ bool run(JpegReader& r, const uint8_t* data, size_t n, const std::string& name) 
 
 }  // namespace
 
-Image decode_jpeg(const uint8_t* data, size_t n, const std::string& name) {
+Image decode_jpeg(const uint8_t* data, size_t n, int64_t max_pixels, const std::string& name) {
   JpegReader r;
   r.cinfo.err = jpeg_std_error(&r.err);
   r.err.error_exit = on_error_exit;
   r.err.emit_message = on_message;
   r.progress.progress_monitor = on_progress;
   r.cinfo.client_data = &r;
-  if (!run(r, data, n, name)) throw Error(name + ": " + r.message);
+  if (!run(r, data, n, max_pixels, name)) throw Error(name + ": " + r.message);
   return std::move(r.out);
 }
 

@@ -92,7 +92,7 @@ void expand_to_rgb(PngReader& r) {
 }
 
 // Returns false after a libpng error (message in r.message). Only r is touched after setjmp.
-bool run(PngReader& r, const std::string& name) {
+bool run(PngReader& r, int64_t max_pixels, const std::string& name) {
   if (setjmp(png_jmpbuf(r.png))) return false;
   png_set_read_fn(r.png, &r, on_read);
   png_set_benign_errors(r.png, 1);  // e.g. an out-of-range palette index: PIL decodes those
@@ -104,7 +104,7 @@ bool run(PngReader& r, const std::string& name) {
 
   const int64_t width = png_get_image_width(r.png, r.info);
   const int64_t height = png_get_image_height(r.png, r.info);
-  check_decoded_size(width, height, name);
+  check_decoded_size(width, height, max_pixels, name);
   const int color = png_get_color_type(r.png, r.info);
   r.bit_depth = png_get_bit_depth(r.png, r.info);
 
@@ -150,14 +150,14 @@ bool run(PngReader& r, const std::string& name) {
 
 }  // namespace
 
-Image decode_png(const uint8_t* data, size_t n, const std::string& name) {
+Image decode_png(const uint8_t* data, size_t n, int64_t max_pixels, const std::string& name) {
   PngReader r;
   r.data = data;
   r.size = n;
   r.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &r, on_error, on_warning);
   if (r.png) r.info = png_create_info_struct(r.png);
   if (!r.png || !r.info) throw Error(name + ": cannot initialise libpng (out of memory)");
-  if (!run(r, name)) throw Error(name + ": invalid PNG: " + r.message);
+  if (!run(r, max_pixels, name)) throw Error(name + ": invalid PNG: " + r.message);
   expand_to_rgb(r);
   return std::move(r.out);
 }

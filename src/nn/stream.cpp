@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 
@@ -36,6 +37,11 @@ StreamResult stream_nll(const DecoderLM& model, const std::vector<int64_t>& ids,
   const Hooks& h = hooks ? *hooks : none;
   KVCache cache(cfg.layers);
   const int64_t n = static_cast<int64_t>(ids.size());
+  const std::vector<int64_t> model_ids = model_prefix(cfg);
+  const int64_t prefix = static_cast<int64_t>(model_ids.size()) < n &&
+                                 std::equal(model_ids.begin(), model_ids.end(), ids.begin())
+                             ? static_cast<int64_t>(model_ids.size())
+                             : 0;
   // Book-keeping after the NLL of token t + 1 is known; false when the stream must stop.
   auto record = [&](int64_t t, int64_t pos, const at::Tensor& logits_row) {
     if (pos >= cfg.max_positions && r.extrapolated_after < 0) r.extrapolated_after = t;
@@ -51,14 +57,22 @@ StreamResult stream_nll(const DecoderLM& model, const std::vector<int64_t>& ids,
   };
   for (int64_t t = 0; t + 1 < n;) {
     if (policy.kind == CachePolicy::Recompute) {
-      // The quality oracle: rebuild the window's cache from scratch for every token, O(T W^2).
+      // The quality oracle: rebuild the window's cache from scratch for every token, O(T W^2): the
+      // last W tokens, after the model's own prefix (a learned sink token, StreamingLLM §3.3), which
+      // the model saw before every training sequence and so belongs in every window.
       // Full windows are independent forward passes, so up to kRecomputeBatchTokens of them run as
       // one batch: the same numbers (to float rounding), far less per-call overhead on small models.
-      const int64_t W = policy.window, first = std::max<int64_t>(0, t - W + 1), len = t - first + 1;
-      const int64_t batch = len < W ? 1 : std::min(std::max<int64_t>(1, kRecomputeBatchTokens / W), n - 1 - t);
+      const int64_t p = t < prefix ? 0 : prefix;  // while inside the prefix, the window is ids[0..t]
+      const int64_t W = policy.window, first = std::max(p, t - W + 1), text = t - first + 1;
+      const int64_t batch = text < W ? 1 : std::min(std::max<int64_t>(1, kRecomputeBatchTokens / W), n - 1 - t);
       const auto span = std::vector<int64_t>(ids.begin() + first, ids.begin() + t + batch);
-      const at::Tensor windows = at::tensor(span, at::kLong).unfold(0, len, 1).contiguous();  // [batch, len]
-      const at::Tensor logits = model.forward(windows, at::arange(len, at::kLong), nullptr, h).select(1, len - 1);
+      at::Tensor windows = at::tensor(span, at::kLong).unfold(0, text, 1);  // [batch, text]
+      if (p > 0)
+        windows = at::cat(
+            {at::tensor(std::vector<int64_t>(ids.begin(), ids.begin() + p), at::kLong).expand({batch, p}), windows}, 1);
+      const int64_t len = p + text;
+      const at::Tensor logits =
+          model.forward(windows.contiguous(), at::arange(len, at::kLong), nullptr, h).select(1, len - 1);
       bool go = true;
       for (int64_t b = 0; b < batch && go; ++b) go = record(t + b, len - 1, logits[b]);
       t += batch;

@@ -29,6 +29,9 @@ struct StreamResult {
   std::vector<Sample> samples;      // elapsed time and RSS after every kSampleEvery tokens
 };
 
+// When `ids` starts with the model's prefix (model_prefix: a learned sink token), recompute:W puts
+// it before every rebuilt window of the last W tokens; the cache policies keep or evict it like
+// any other entry (a sink:S+W cache keeps it, window:W drops it).
 // `on_token(done)` reports progress; returning false stops early (results so far are kept).
 // A dense cache grows with the stream (O(n) memory and time per token); it stops after
 // `dense_limit` tokens (0 = never) with the reason in `stopped`, so a long stream fails cleanly.

@@ -3,6 +3,8 @@
 #include <ATen/autocast_mode.h>
 
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -81,7 +83,7 @@ at::Tensor batch_ids(const TokenDataset& d, int64_t first, int64_t batch, int64_
 
 // Mean next-token cross-entropy of sequences `ids` [B, T+1]. With a sink token it is prepended
 // to the inputs and its own prediction is not scored, so every variant is scored on the same targets.
-at::Tensor sequence_loss(const Model& m, const at::Tensor& ids, bool bf16) {
+at::Tensor sequence_loss(const Model& m, const at::Tensor& ids, bool bf16, const nn::Hooks& hooks = nn::Hooks()) {
   const int64_t B = ids.size(0), T = ids.size(1) - 1;
   at::Tensor inputs = ids.narrow(1, 0, T), targets = ids.narrow(1, 1, T);
   if (m.cfg.sink_token) {
@@ -91,20 +93,42 @@ at::Tensor sequence_loss(const Model& m, const at::Tensor& ids, bool bf16) {
   at::Tensor logits;
   {
     AutocastBf16 autocast(bf16);
-    logits = m.lm->forward(inputs, at::arange(inputs.size(1), at::kLong), nullptr, nn::Hooks());
+    logits = m.lm->forward(inputs, at::arange(inputs.size(1), at::kLong), nullptr, hooks);
   }
   return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}).to(at::kFloat), targets.reshape(-1), {},
                                 at::Reduction::Mean, -100);
 }
 
-double evaluate(const Model& m, const TokenDataset& val, const OptimConfig& o, Distributed& dist) {
+struct Evaluation {
+  double loss = 0;
+  // Per layer: attention on input position 0 (BOS, the first token, or the sink token), mean over
+  // heads and queries t >= 1 (Qiu et al.'s F-Attn), so metrics.jsonl shows a sink as it grows
+  // (Guo et al. 2024 follow the same quantity through training). Sigmoid / ELU+1 weights are
+  // normalised per row first (Gu et al. Table 6 proxy).
+  std::vector<double> first_attn;
+};
+
+Evaluation evaluate(const Model& m, const TokenDataset& val, const OptimConfig& o, Distributed& dist) {
   at::NoGradGuard no_grad;
+  const bool unnormalised = m.cfg.attn == nn::AttnKind::Sigmoid || m.cfg.attn == nn::AttnKind::Elu1;
+  std::vector<double> first(static_cast<size_t>(m.cfg.layers), 0.0);
+  nn::Hooks hooks;
+  hooks.add("blocks.*.attn.probs", [&](const std::string& name, at::Tensor& p) {  // p: [B, H, T, T]
+    const size_t layer = std::stoul(name.substr(7, name.find('.', 7) - 7));
+    at::Tensor rows = p.narrow(2, 1, p.size(2) - 1).to(at::kFloat);
+    if (unnormalised) rows = rows / rows.sum(-1, true).clamp_min(1e-12);
+    first[layer] += rows.select(3, 0).mean().item<double>();
+  });
   double sum = 0;
   for (int64_t e = 0; e < o.eval_batches; ++e) {
-    const int64_t first = (e * dist.world() + dist.rank()) * o.batch;
-    sum += sequence_loss(m, batch_ids(val, first, o.batch, o.seq_len + 1), o.bf16).item<double>();
+    const int64_t start = (e * dist.world() + dist.rank()) * o.batch;
+    sum += sequence_loss(m, batch_ids(val, start, o.batch, o.seq_len + 1), o.bf16, hooks).item<double>();
   }
-  return dist.all_reduce_sum(sum) / static_cast<double>(o.eval_batches * dist.world());
+  const double n = static_cast<double>(o.eval_batches * dist.world());
+  Evaluation r;
+  r.loss = dist.all_reduce_sum(sum) / n;
+  for (double f : first) r.first_attn.push_back(dist.all_reduce_sum(f) / n);
+  return r;
 }
 
 struct RunState {
@@ -112,51 +136,60 @@ struct RunState {
   double seconds = 0;  // training time over all runs
 };
 
+// Everything a resume needs - weights, AdamW moments, step, tokens, time - is one file replaced by
+// one rename, so a run killed at any instant, even in the middle of a checkpoint, resumes from a
+// consistent state (the previous checkpoint or this one). The exported model (model.safetensors,
+// config.json) and the readable trainer_state.json follow it.
+constexpr const char* kResumeFile = "resume.safetensors";
+
 void save_checkpoint(const fs::path& out, const Model& m, const AdamW& opt, const RunState& st) {
-  const std::map<std::string, std::string> meta = {
-      {"format", "pt"}, {"producer", "sinkscope train"}, {"step", std::to_string(st.step)}};
-  std::vector<io::RawTensor> weights, moments;
+  std::vector<io::RawTensor> weights, state;
   for (const auto& p : m.params) weights.push_back(nn::to_raw(p.name, p.value.detach()));
-  for (const auto& [name, t] : opt.state()) moments.push_back(nn::to_raw(name, t));
-  io::write_safetensors((out / "model.safetensors").string(), weights, meta);
-  io::write_safetensors((out / "optimizer.safetensors").string(), moments, meta);
+  state = weights;
+  for (const auto& [name, t] : opt.state()) state.push_back(nn::to_raw(name, t));
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.17g", st.seconds);
+  io::write_safetensors((out / kResumeFile).string(), state,
+                        {{"producer", "sinkscope train"}, {"step", std::to_string(st.step)},
+                         {"tokens", std::to_string(st.tokens)}, {"seconds", seconds}});
+  io::write_safetensors((out / "model.safetensors").string(), weights,
+                        {{"format", "pt"}, {"producer", "sinkscope train"}, {"step", std::to_string(st.step)}});
   io::write_file_atomic((out / "config.json").string(), m.hf.dump(2) + "\n");
-  // Written last: a checkpoint counts only once its state file names its step.
   io::write_file_atomic((out / "trainer_state.json").string(),
                         nlohmann::json{{"step", st.step}, {"tokens", st.tokens}, {"seconds", st.seconds}}.dump(2) + "\n");
 }
 
-std::string file_step(const fs::path& file) {
-  const auto f = io::SafetensorsFile::open(file.string());
-  const auto it = f.metadata().find("step");
-  return it == f.metadata().end() ? "?" : it->second;
-}
-
 RunState load_checkpoint(const fs::path& out, const TrainConfig& c, Model& m, AdamW& opt) {
-  const fs::path state_file = out / "trainer_state.json";
-  if (!fs::exists(state_file)) throw Error(state_file.string() + ": no checkpoint to resume from");
+  const fs::path file = out / kResumeFile;
+  if (!fs::exists(file)) throw Error(file.string() + ": no checkpoint to resume from");
   const nlohmann::json saved_config = io::read_json_file((out / "train_config.json").string());
   if (saved_config != c.to_json())
     throw Error((out / "train_config.json").string() + ": the run in this folder used another configuration; "
                 "resume with the same config or choose another --out");
-  const nlohmann::json s = io::read_json_file(state_file.string());
   RunState st;
-  st.step = s.at("step").get<int64_t>();
-  st.tokens = s.at("tokens").get<int64_t>();
-  st.seconds = s.at("seconds").get<double>();
-  for (const char* f : {"model.safetensors", "optimizer.safetensors"})
-    if (file_step(out / f) != std::to_string(st.step))
-      throw Error((out / f).string() + ": holds step " + file_step(out / f) + ", trainer_state.json says " +
-                  std::to_string(st.step) + " (an interrupted checkpoint write?)");
-  const nn::StateDict w = nn::load_state_dict(out / "model.safetensors");
+  {
+    const auto f = io::SafetensorsFile::open(file.string());
+    auto number = [&](const char* key) {
+      const auto it = f.metadata().find(key);
+      char* end = nullptr;
+      const double v = it == f.metadata().end() ? -1 : std::strtod(it->second.c_str(), &end);
+      if (!(v >= 0 && v <= 9e15) || end == nullptr || *end != '\0')  // 9e15 < 2^53: exact as a double
+        throw Error(file.string() + ": metadata '" + key + "' missing or not a number in 0..9e15");
+      return v;
+    };
+    st.step = static_cast<int64_t>(number("step"));
+    st.tokens = static_cast<int64_t>(number("tokens"));
+    st.seconds = number("seconds");
+  }
+  const nn::StateDict state = nn::load_state_dict(file);
   at::NoGradGuard no_grad;
   for (auto& p : m.params) {
-    const auto it = w.find(p.name);
-    if (it == w.end() || !it->second.sizes().equals(p.value.sizes()))
-      throw Error((out / "model.safetensors").string() + ": tensor " + p.name + " missing or mis-shaped");
+    const auto it = state.find(p.name);
+    if (it == state.end() || !it->second.sizes().equals(p.value.sizes()))
+      throw Error(file.string() + ": tensor " + p.name + " missing or mis-shaped");
     p.value.copy_(it->second);
   }
-  opt.load_state(nn::load_state_dict(out / "optimizer.safetensors"), st.step);
+  opt.load_state(state, st.step);
   return st;
 }
 
@@ -188,7 +221,7 @@ TrainResult train_lm(const TrainConfig& c, const TrainOptions& o, Distributed& d
   RunState st;
   if (o.resume) {
     st = load_checkpoint(out, c, m, opt);
-  } else if (fs::exists(out / "trainer_state.json")) {
+  } else if (fs::exists(out / kResumeFile)) {
     throw Error(out.string() + ": already holds a training run; pass --resume to continue it or choose another --out");
   }
   const fs::path log_path = out / "metrics.jsonl";
@@ -256,8 +289,9 @@ TrainResult train_lm(const TrainConfig& c, const TrainOptions& o, Distributed& d
       write_row({{"step", st.step}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm}, {"tokens", st.tokens},
                  {"tokens_per_s", tps}, {"elapsed_s", st.seconds}});
     if (opt_cfg.eval_every > 0 && st.step % opt_cfg.eval_every == 0 && st.step != opt_cfg.steps) {
-      r.val_loss = evaluate(m, *val, opt_cfg, dist);
-      write_row({{"step", st.step}, {"val_loss", r.val_loss}});
+      const Evaluation e = evaluate(m, *val, opt_cfg, dist);
+      r.val_loss = e.loss;
+      write_row({{"step", st.step}, {"val_loss", e.loss}, {"first_attn", e.first_attn}});
     }
     if (opt_cfg.checkpoint_every > 0 && st.step % opt_cfg.checkpoint_every == 0 && dist.is_main())
       save_checkpoint(out, m, opt, st);
@@ -270,8 +304,9 @@ TrainResult train_lm(const TrainConfig& c, const TrainOptions& o, Distributed& d
   }
   if (bar) bar->finish();
   if (st.step == opt_cfg.steps) {
-    r.val_loss = evaluate(m, *val, opt_cfg, dist);
-    write_row({{"step", st.step}, {"val_loss", r.val_loss}});
+    const Evaluation e = evaluate(m, *val, opt_cfg, dist);
+    r.val_loss = e.loss;
+    write_row({{"step", st.step}, {"val_loss", e.loss}, {"first_attn", e.first_attn}});
   }
   if (dist.is_main()) {
     save_checkpoint(out, m, opt, st);

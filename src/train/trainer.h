@@ -5,7 +5,9 @@
 //
 // Output folder (also the resume point):
 //   config.json, model.safetensors, tokenizer files   the model (llama layout + sinkscope_* fields)
-//   optimizer.safetensors, trainer_state.json          AdamW moments and the step: exact resume
+//   resume.safetensors                                 weights + AdamW moments + step: exact resume,
+//                                                      one file, so a kill at any instant is safe
+//   trainer_state.json                                 the step, tokens and time, readable
 //   train_config.json, metrics.jsonl, README.md        the run: config, log, model card
 // Sequences are a pure function of (data seed, index) and the step fixes the indices, so a resumed
 // run reproduces the unbroken run's losses bit for bit (same threads, same world size).

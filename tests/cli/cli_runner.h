@@ -32,9 +32,9 @@ inline std::string quote(const std::string& s) {
 
 // `args` is appended to the binary (already quoted by the caller); stderr is merged unless
 // `stdout_only`, which keeps stderr out of the captured text.
-inline Result run(const std::string& args, bool stdout_only = false) {
-  const std::string cmd =
-      std::string(SS_CLI_BINARY) + " --threads 2 " + args + (stdout_only ? " 2>/dev/null" : " 2>&1");
+inline Result run(const std::string& args, bool stdout_only = false, int threads = 2) {
+  const std::string cmd = std::string(SS_CLI_BINARY) + " --threads " + std::to_string(threads) + " " + args +
+                          (stdout_only ? " 2>/dev/null" : " 2>&1");
   Result r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -55,8 +55,9 @@ inline size_t count_lines(const std::string& s) {
 // A bad invocation and what must come back: the exit code (1 bad data, 2 usage) and one line
 // containing `needle`.
 // Starts the binary with `args` (one argv word each, output discarded), waits until `ready()`
-// holds (at most 60 s), sends SIGINT and returns the exit code (-1 when a signal killed it).
-inline int run_and_interrupt(const std::vector<std::string>& args, const std::function<bool()>& ready) {
+// holds (at most 60 s), sends `sig` and returns the exit code (-1 when a signal killed it).
+inline int run_and_interrupt(const std::vector<std::string>& args, const std::function<bool()>& ready,
+                             int sig = SIGINT) {
   std::vector<std::string> words = {SS_CLI_BINARY, "--threads", "1"};
   words.insert(words.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -71,7 +72,7 @@ inline int run_and_interrupt(const std::vector<std::string>& args, const std::fu
     _exit(127);
   }
   for (int i = 0; i < 600 && !ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  kill(pid, SIGINT);
+  kill(pid, sig);
   int status = 0;
   waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;

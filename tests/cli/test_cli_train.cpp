@@ -17,14 +17,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path write_config(const fs::path& dir, int64_t batch, int64_t steps, int64_t dim = 32) {
+fs::path write_config(const fs::path& dir, int64_t batch, int64_t steps, int64_t dim = 32, int64_t checkpoint_every = 0) {
   fs::create_directories(dir);
   const nlohmann::json j = {
       {"model", {{"dim", dim}, {"layers", 2}, {"heads", 2}, {"ffn_hidden", 2 * dim}}},
       {"data", {{"kind", "bigram-backcopy"}, {"vocab", 24}, {"triggers", 2}, {"successors", 3}}},
       {"train",
        {{"steps", steps}, {"batch", batch}, {"seq_len", 24}, {"lr", 1e-2}, {"warmup", 2}, {"eval_every", 0},
-        {"eval_batches", 2}, {"checkpoint_every", 0}, {"log_every", 1}, {"seed", 1}}}};
+        {"eval_batches", 2}, {"checkpoint_every", checkpoint_every}, {"log_every", 1}, {"seed", 1}}}};
   const fs::path p = dir / ("b" + std::to_string(batch) + ".json");
   std::ofstream(p) << j.dump(2);
   return p;
@@ -66,6 +66,28 @@ TEST(CliTrain, CtrlCSavesACheckpointThatResumeFinishes) {
                           std::to_string(step + 2));
   EXPECT_EQ(more.code, 0) << more.out;
   EXPECT_EQ(static_cast<int64_t>(logged_losses(out).size()), step + 2);
+}
+
+// kill -9 gives no chance to save anything: the run resumes from its last periodic checkpoint
+// (whatever instant the kill hit, see trainer.cpp) and then logs exactly the unbroken run's losses.
+TEST(CliTrain, AKilledRunResumesToTheUnbrokenLossCurve) {
+  const fs::path dir = scratch_dir() / "sigkill";
+  fs::remove_all(dir);
+  const fs::path cfg = write_config(dir, 8, 100000, 32, 3);
+  const std::string killed = (dir / "killed").string(), unbroken = (dir / "unbroken").string();
+  EXPECT_EQ(run_and_interrupt({"train", "lm", "--config", cfg.string(), "--out", killed},
+                              [&killed] { return logged_losses(killed).size() >= 7; }, SIGKILL),
+            -1);
+  const int64_t saved = nlohmann::json::parse(std::ifstream(fs::path(killed) / "trainer_state.json"))["step"];
+  ASSERT_GE(saved, 3);
+  const std::string stop = std::to_string(saved + 4);
+  const Result resumed = run("train lm --config " + quote(cfg.string()) + " --out " + quote(killed) + " --resume --stop-at " + stop, false, 1);
+  ASSERT_EQ(resumed.code, 0) << resumed.out;
+  const Result straight = run("train lm --config " + quote(cfg.string()) + " --out " + quote(unbroken) + " --stop-at " + stop, false, 1);
+  ASSERT_EQ(straight.code, 0) << straight.out;
+  const std::vector<double> a = logged_losses(killed), b = logged_losses(unbroken);
+  ASSERT_EQ(a.size(), static_cast<size_t>(saved + 4));
+  EXPECT_EQ(a, b);  // bit for bit: same data indices, weights, moments and threads (1, as the killed run)
 }
 
 TEST(CliTrain, DataAndEvalReadTheTrainedFolder) {

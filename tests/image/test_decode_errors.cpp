@@ -25,6 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ss::image::Image;
+using ss::image::decode_image;
 using ss::image::read_image;
 
 // Expects read_image(path) to throw ss::Error with a one-line message naming the path and
@@ -176,6 +177,22 @@ TEST(DecodeErrors, HugeDimensionsAreRefusedEarly) {
     }
   ss::test::write_bytes(dir / "huge.jpg", jpg);
   expect_error(dir / "huge.jpg", "image is 65000x65000 pixels");
+}
+
+// A lower pixel budget (the fuzzer's) refuses on the header too, and names the budget.
+TEST(DecodeErrors, APixelBudgetBelowTheLimitIsEnforcedOnTheHeader) {
+  const fs::path dir = ss::test::scratch_dir();
+  const std::vector<uint8_t> png = png_bytes(dir, 8, 8, 3);
+  EXPECT_EQ(decode_image(png.data(), png.size(), "p.png", 64).width, 8);
+  try {
+    decode_image(png.data(), png.size(), "p.png", 63);
+    ADD_FAILURE() << "an 8x8 image passed a 63-pixel budget";
+  } catch (const ss::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("p.png: image is 8x8 pixels; this reader accepts 1..131072 per side and at most 63 pixels"),
+              std::string::npos) << e.what();
+  }
+  const std::vector<uint8_t> jpg = jpeg_bytes(false);
+  EXPECT_THROW(decode_image(jpg.data(), jpg.size(), "j.jpg", 1), ss::Error);
 }
 
 // A legal progressive JPEG with ~2000 scans: PIL would grind through it; this reader stops.

@@ -136,6 +136,25 @@ TEST(KvCache, DenseAndRecomputeMatchFullForwards) {
   }
 }
 
+// A model trained with a learned sink token sees it before every sequence: the recompute oracle
+// keeps it in front of each rebuilt window (the cache policies treat it as their first entry).
+TEST(KvCache, RecomputeKeepsTheModelsSinkTokenBeforeEveryWindow) {
+  DecoderConfig c = tiny_llama(2);
+  c.sink_token = static_cast<int32_t>(c.vocab - 1);
+  const DecoderLM m(c, random_weights(c, 8));
+  std::vector<int64_t> ids = model_prefix(c);
+  ASSERT_EQ(ids.size(), 1u);
+  for (int64_t id : random_ids(30, c.vocab - 1, 9)) ids.push_back(id);
+  const StreamResult rec = stream_nll(m, ids, CachePolicy::parse("recompute:5"));
+  ASSERT_EQ(rec.nll.size(), ids.size() - 1);
+  for (size_t t = 0; t + 1 < ids.size(); ++t) {
+    std::vector<int64_t> ctx = {ids[0]};
+    ctx.insert(ctx.end(), ids.begin() + static_cast<long>(std::max<size_t>(1, t + 1 > 5 ? t + 1 - 5 : 0)),
+               ids.begin() + static_cast<long>(t + 1));
+    EXPECT_NEAR(rec.nll[t], naive_nll(m, ctx, ids[t + 1]), 2e-4) << "token " << t;
+  }
+}
+
 TEST(KvCache, LearnedPositionsStopCleanlyPastTheTable) {
   DecoderConfig c = tiny_llama(1);
   c.pos = PosKind::Learned;

@@ -10,6 +10,7 @@
 #include "io/yaml.h"
 #include "nn/decoder.h"
 #include "nn/decoder_loader.h"
+#include "probe/lm_sinks.h"
 #include "train/adamw.h"
 #include "train/bigram_backcopy.h"
 #include "train/trainer.h"
@@ -128,6 +129,37 @@ TEST(Trainer, CheckpointsLoadInTheLmEngineForEveryVariant) {
     EXPECT_EQ(nn::attention_variant(nn::load_decoder_checkpoint(dir).config), v);
     // The engine's loss on the trainer's validation batches equals the trainer's validation loss.
     EXPECT_NEAR(engine_val_loss(dir, TrainConfig::from_json(tiny_config(v, 3), "tiny.json")), r.val_loss, 1e-4) << v;
+  }
+}
+
+// Evaluation rows log the attention on input position 0 per layer; inspect's F-Attn (the probe,
+// a separate implementation) measures the same on the same validation inputs, also for the
+// unnormalised sigmoid weights (both normalise each row first).
+TEST(Trainer, LoggedFirstTokenAttentionIsInspectsFAttnOnTheValidationBatches) {
+  for (const char* v : {"softmax", "sigmoid"}) {
+    const fs::path dir = test::scratch_dir() / (std::string("first-attn-") + v);
+    fs::remove_all(dir);
+    const nlohmann::json j = tiny_config(v, 3);
+    run(j, dir);
+    std::vector<double> logged;
+    std::ifstream log(dir / "metrics.jsonl");
+    for (std::string line; std::getline(log, line);) {
+      const auto row = nlohmann::json::parse(line);
+      if (row.contains("first_attn")) logged = row["first_attn"].get<std::vector<double>>();
+    }
+    const TrainConfig c = TrainConfig::from_json(j, "tiny.json");
+    const BigramBackcopy val(BigramBackcopyConfig::from_json(c.data, "tiny"), Split::Validation);
+    std::vector<std::vector<int64_t>> inputs;
+    for (int64_t i = 0; i < c.optim.eval_batches * c.optim.batch; ++i) {
+      std::vector<int64_t> s = val.sequence(i, c.optim.seq_len + 1);
+      s.pop_back();
+      inputs.push_back(s);
+    }
+    const nn::DecoderCheckpoint ck = nn::load_decoder_checkpoint(dir);
+    const probe::LmSinkResult r = probe::measure_lm_sinks(nn::DecoderLM(ck.config, ck.weights), inputs);
+    ASSERT_EQ(logged.size(), 2u) << v;
+    for (int64_t l = 0; l < 2; ++l)
+      EXPECT_NEAR(logged[static_cast<size_t>(l)], r.f_attn[l].mean().item<double>(), 1e-5) << v << " layer " << l;
   }
 }
 
