@@ -71,7 +71,7 @@ BackcopyReport evaluate_backcopy(const nn::DecoderLM& model, const train::Bigram
     nn::Hooks hooks;
     std::vector<at::Tensor> probs(static_cast<size_t>(cfg.layers));
     hooks.add("blocks.*.attn.probs", [&](const std::string& name, at::Tensor& p) {
-      const int64_t layer = std::stoll(name.substr(7, name.find('.', 7) - 7));
+      const int64_t layer = nn::block_index(name);
       at::Tensor a = p[0];  // [H, T, T]
       if (unnormalised) a = a / a.sum(-1, true).clamp_min(1e-12);
       probs[static_cast<size_t>(layer)] = a;

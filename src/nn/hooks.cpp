@@ -51,4 +51,9 @@ Capture::Capture(Hooks& hooks, const std::vector<std::string>& patterns) {
     });
 }
 
+int64_t block_index(const std::string& name) {
+  const size_t a = name.find('.') + 1, b = name.find('.', a);
+  return std::stoll(name.substr(a, b - a));
+}
+
 }  // namespace ss::nn

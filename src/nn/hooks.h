@@ -19,6 +19,9 @@ namespace ss::nn {
 // True when `name` matches the glob `pattern` ('*' = any run without '.', '**' = any run).
 bool glob_match(const std::string& pattern, const std::string& name);
 
+// The block of a per-block intermediate: "blocks.12.attn.probs" -> 12 (names the engines give).
+int64_t block_index(const std::string& name);
+
 class Hooks {
  public:
   using Fn = std::function<void(const std::string& name, at::Tensor& t)>;

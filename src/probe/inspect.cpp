@@ -13,11 +13,6 @@ namespace ss::probe {
 
 namespace {
 
-int64_t layer_of(const std::string& name) {  // "blocks.{i}.xxx" -> i
-  const size_t a = name.find('.') + 1, b = name.find('.', a);
-  return std::stoll(name.substr(a, b - a));
-}
-
 // What one forward pass leaves behind, already reduced so memory stays O(B * L * heads * T).
 struct BatchRecorder {
   std::vector<at::Tensor> norms, cls_rows, recv;  // per layer: [B,T], [B,heads,T], [B,heads,T]
@@ -30,13 +25,13 @@ struct BatchRecorder {
     cls_rows.assign(static_cast<size_t>(cfg.depth), {});
     recv.assign(static_cast<size_t>(cfg.depth), {});
     hooks.add("blocks.*.out", [this](const std::string& n, at::Tensor& t) {
-      norms[static_cast<size_t>(layer_of(n))] = t.detach().to(at::kFloat).norm(2, -1);
+      norms[static_cast<size_t>(nn::block_index(n))] = t.detach().to(at::kFloat).norm(2, -1);
     });
     if (attention)
       hooks.add("blocks.*.attn.probs", [this](const std::string& n, at::Tensor& p) {
         const at::Tensor pf = p.detach().to(at::kFloat);
-        cls_rows[static_cast<size_t>(layer_of(n))] = pf.select(2, 0).clone();
-        recv[static_cast<size_t>(layer_of(n))] = pf.mean(2);
+        cls_rows[static_cast<size_t>(nn::block_index(n))] = pf.select(2, 0).clone();
+        recv[static_cast<size_t>(nn::block_index(n))] = pf.mean(2);
       });
     hooks.add("pos_embed", [this](const std::string&, at::Tensor& t) { pos = t.detach().to(at::kFloat); });
     hooks.add("embeddings", [this](const std::string&, at::Tensor& t) {

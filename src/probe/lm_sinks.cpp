@@ -13,9 +13,6 @@ namespace ss::probe {
 
 namespace {
 
-// "blocks.12.attn.probs" -> 12.
-int64_t block_of(const std::string& name) { return std::stoll(name.substr(7, name.find('.', 7) - 7)); }
-
 // Nested JSON arrays of a tensor of any rank (numbers as doubles).
 nlohmann::json tensor_json(const at::Tensor& t) {
   if (t.dim() == 0) return t.item<double>();
@@ -133,7 +130,7 @@ LmSinkResult measure_lm_sinks(const nn::DecoderLM& model, const std::vector<std:
   nn::Hooks hooks;
   if (o.install) o.install(hooks);
   hooks.add("blocks.*.attn.probs", [&](const std::string& name, at::Tensor& t) {
-    const int64_t l = block_of(name);
+    const int64_t l = nn::block_index(name);
     at::Tensor a = t.detach().to(at::kDouble);  // [B, H, T, T]
     if (has_sink_column) s.sink_mass[l] += (1 - a.sum(-1)).mean(-1).sum(0);
     if (r.proxy) a = a / (a.sum(-1, true) + 1e-8);  // Gu Table 6 "*": w / (sum w + 1e-8), as model_attn_sim.py
@@ -144,22 +141,22 @@ LmSinkResult measure_lm_sinks(const nn::DecoderLM& model, const std::vector<std:
   });
   hooks.add("tokens_in", [&](const std::string&, at::Tensor& t) { accumulate_hidden(s, 0, t.detach(), o); });
   hooks.add("blocks.*.out", [&](const std::string& name, at::Tensor& t) {
-    accumulate_hidden(s, block_of(name) + 1, t.detach(), o);
+    accumulate_hidden(s, nn::block_index(name) + 1, t.detach(), o);
   });
   hooks.add("blocks.*.attn.q", [&](const std::string&, at::Tensor& t) { s.pending_q = t.detach().to(at::kDouble); });
   hooks.add("blocks.*.attn.k", [&](const std::string& name, at::Tensor& t) {
-    const int64_t l = block_of(name);
+    const int64_t l = nn::block_index(name);
     const at::Tensor k = t.detach().to(at::kDouble);  // [B, KV, T, d]
     s.k_norm[l] += k.norm(2, -1).mean(1).sum(0);
     accumulate_qk(s, l, s.pending_q, k);
     s.pending_q = at::Tensor();
   });
   hooks.add("blocks.*.attn.v", [&](const std::string& name, at::Tensor& t) {
-    s.v_norm[block_of(name)] += t.detach().to(at::kDouble).norm(2, -1).mean(1).sum(0);
+    s.v_norm[nn::block_index(name)] += t.detach().to(at::kDouble).norm(2, -1).mean(1).sum(0);
   });
   // Gated attention (Qiu et al.): never called for models without a gate.
   hooks.add("blocks.*.attn.gate", [&](const std::string& name, at::Tensor& t) {
-    const size_t l = static_cast<size_t>(block_of(name));
+    const size_t l = static_cast<size_t>(nn::block_index(name));
     if (s.gate_sum.empty()) {
       s.gate_sum.assign(static_cast<size_t>(L), 0);
       s.gate_below.assign(static_cast<size_t>(L), 0);

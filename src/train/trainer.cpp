@@ -114,7 +114,7 @@ Evaluation evaluate(const Model& m, const TokenDataset& val, const OptimConfig& 
   std::vector<double> first(static_cast<size_t>(m.cfg.layers), 0.0);
   nn::Hooks hooks;
   hooks.add("blocks.*.attn.probs", [&](const std::string& name, at::Tensor& p) {  // p: [B, H, T, T]
-    const size_t layer = std::stoul(name.substr(7, name.find('.', 7) - 7));
+    const auto layer = static_cast<size_t>(nn::block_index(name));
     at::Tensor rows = p.narrow(2, 1, p.size(2) - 1).to(at::kFloat);
     if (unnormalised) rows = rows / rows.sum(-1, true).clamp_min(1e-12);
     first[layer] += rows.select(3, 0).mean().item<double>();
